@@ -1,0 +1,395 @@
+/*
+ * trace-cat - decode edge streams to NDJSON, encode NDJSON to a stream, or
+ * print statistics. See trace-cat(1) and edgestream(5).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "esreader.h"
+#include "esstats.h"
+#include "eswriter.h"
+#include "ndjson.h"
+#include "outfile.h"
+#include "progress.h"
+
+static const char *prog = "trace-cat";
+
+/* The temporary output file, removed if a signal ends the program. */
+static volatile sig_atomic_t have_tmp;
+static char tmp_path[4096];
+
+enum mode { MODE_DECODE, MODE_ENCODE, MODE_STATS };
+
+struct options {
+	enum mode mode;
+	const char *output;
+	int force, quiet, verbose, json, allow_truncated, level;
+	uint64_t max_record;
+};
+
+enum { OPT_ENCODE = 256, OPT_STATS, OPT_JSON, OPT_ALLOW_TRUNCATED, OPT_LEVEL, OPT_MAX_RECORD };
+
+static const struct option long_options[] = {
+	{ "encode", no_argument, NULL, OPT_ENCODE },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	printf("Usage: %s [OPTIONS] [FILE...]\n"
+	    "Decode edge streams to NDJSON (default), encode NDJSON to a stream, or\n"
+	    "print statistics. With no FILE, or when FILE is -, read standard input.\n"
+	    "\n"
+	    "Modes:\n"
+	    "      --encode           read NDJSON, write a zstd-compressed edge stream\n"
+	    "      --stats            per-segment and total counts, time span, losses\n"
+	    "      --json             with --stats: one JSON document\n"
+	    "\n"
+	    "Options:\n"
+	    "  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
+	    "  -f, --force            write a binary stream to a terminal\n"
+	    "      --allow-truncated  keep the complete records of a truncated stream\n"
+	    "      --level N          zstd level for --encode (1-19, default 3)\n"
+	    "      --max-record SIZE  largest record accepted (default 64M)\n"
+	    "  -q, --quiet            no warnings or progress\n"
+	    "  -v, --verbose          progress on stderr\n"
+	    "  -h, --help             this help\n"
+	    "  -V, --version          version\n"
+	    "\n"
+	    "Exit status: 0 success, 2 usage error, 3 bad input data,\n"
+	    "4 environment (I/O, permission).\n", prog);
+}
+
+static void on_signal(int sig)
+{
+	if (have_tmp)
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void watch_tmp(const struct outfile *o)
+{
+	const char *t = outfile_tmp(o);
+
+	if (!t || strlen(t) >= sizeof(tmp_path))
+		return;
+	strcpy(tmp_path, t);
+	have_tmp = 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
+/* Open an input operand; "-" is stdin. Returns fd or -1 (err set). */
+static int open_input(const char *path, struct tm_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		tm_err_errno(err, TM_EXIT_ENV, errno, "%s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		tm_err_set(err, TM_EXIT_ENV, "%s: is a directory", path);
+		return -1;
+	}
+	return fd;
+}
+
+static const char *display_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "(stdin)" : path;
+}
+
+/* Decode or summarise one input. */
+static int read_input(const struct options *o, const char *path, FILE *out, struct esstats *st,
+    struct progress *pg, uint64_t *edges_total, struct tm_err *err)
+{
+	struct es_reader_opts ropts = { (size_t)o->max_record, o->allow_truncated };
+	const char *name = display_name(path);
+	struct es_reader *r;
+	struct es_event ev;
+	const char *msg;
+	int fd, rc;
+
+	fd = open_input(path, err);
+	if (fd < 0)
+		return -1;
+	r = es_reader_new(fd, name, &ropts, err);
+	if (!r) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return -1;
+	}
+	while ((rc = es_reader_next(r, &ev)) > 0) {
+		if (o->mode == MODE_STATS) {
+			if (esstats_event(st, name, r, &ev) < 0) {
+				tm_err_set(err, TM_EXIT_ENV, "out of memory");
+				rc = -1;
+				break;
+			}
+		} else {
+			ndjson_write_event(out, r, &ev);
+		}
+		if (ev.kind == ES_EVENT_EDGES) {
+			*edges_total += ev.nedges;
+			progress_update(pg, es_reader_bytes_in(r), *edges_total, 0);
+		}
+	}
+	if (rc == 0 && es_reader_truncated(r, &msg) && !o->quiet) {
+		progress_done(pg);
+		cli_warn(prog, "%s: truncated stream (%s): kept the complete records before it",
+		    name, msg);
+	}
+	if (o->mode == MODE_STATS)
+		esstats_end_input(st);
+	es_reader_free(r);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Read NDJSON lines of at most 64 MiB from fd and encode them. */
+static int encode_input(const char *path, struct ndjson_encoder *enc, struct tm_err *err)
+{
+	const size_t max_line = (size_t)64 << 20;
+	const char *name = display_name(path);
+	char *buf = NULL, *nl;
+	size_t cap = 0, len = 0, start = 0;
+	unsigned long lineno = 0;
+	int fd, rc = 0, eof = 0;
+
+	fd = open_input(path, err);
+	if (fd < 0)
+		return -1;
+	while (rc == 0) {
+		nl = memchr(buf + start, '\n', len - start);
+		if (!nl && !eof) {
+			ssize_t n;
+
+			if (start) {
+				memmove(buf, buf + start, len - start);
+				len -= start;
+				start = 0;
+			}
+			if (len == cap) {
+				size_t ncap = cap ? cap * 2 : 1 << 16;
+				char *nb;
+
+				if (cap >= max_line + 1) {
+					tm_err_set(err, TM_EXIT_DATA, "%s:%lu: line longer than 64 MiB", name,
+					    lineno + 1);
+					rc = -1;
+					break;
+				}
+				nb = realloc(buf, ncap);
+				if (!nb) {
+					tm_err_set(err, TM_EXIT_ENV, "out of memory");
+					rc = -1;
+					break;
+				}
+				buf = nb;
+				cap = ncap;
+			}
+			n = read(fd, buf + len, cap - len);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				tm_err_errno(err, TM_EXIT_ENV, errno, "%s: read error", name);
+				rc = -1;
+				break;
+			}
+			if (n == 0)
+				eof = 1;
+			len += (size_t)n;
+			continue;
+		}
+		if (!nl && start == len)
+			break;
+		lineno++;
+		{
+			size_t end = nl ? (size_t)(nl - buf) : len;
+
+			rc = ndjson_encode_line(enc, buf + start, end - start, name, lineno);
+			start = nl ? end + 1 : len;
+		}
+	}
+	free(buf);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc;
+}
+
+static int run(const struct options *o, char **files, int nfiles)
+{
+	static char *const stdin_only[] = { "-", NULL };
+	struct tm_err err = { 0, "" };
+	struct outfile of;
+	struct progress pg;
+	struct esstats st;
+	FILE *out = NULL;
+	uint64_t edges = 0;
+	int i, rc = 0;
+
+	if (nfiles == 0) {
+		files = (char **)stdin_only;
+		nfiles = 1;
+	}
+	if (o->mode == MODE_ENCODE && (!o->output || strcmp(o->output, "-") == 0) && !o->force &&
+	    cli_is_terminal(STDOUT_FILENO)) {
+		cli_error(prog, "refusing to write a binary stream to a terminal (use -o FILE or -f)");
+		return TM_EXIT_USAGE;
+	}
+	if (outfile_open(&of, o->output, &err) < 0) {
+		cli_error(prog, "%s", err.msg);
+		return err.code;
+	}
+	watch_tmp(&of);
+	progress_init(&pg, prog, o->verbose, o->quiet);
+	esstats_init(&st);
+
+	if (o->mode == MODE_ENCODE) {
+		struct es_writer_opts wopts = { o->level, 0 };
+		struct es_writer *w = es_writer_new(of.fd, o->output ? o->output : "(stdout)", &wopts, &err);
+		struct ndjson_encoder *enc = w ? ndjson_encoder_new(w, prog, &err) : NULL;
+
+		for (i = 0; enc && i < nfiles && rc == 0; i++)
+			rc = encode_input(files[i], enc, &err);
+		if (enc && rc == 0)
+			rc = ndjson_encoder_finish(enc);
+		if (!enc)
+			rc = -1;
+		ndjson_encoder_free(enc);
+		es_writer_free(w);
+	} else {
+		/* A duplicate descriptor: fclose(out) leaves of.fd to outfile_commit. */
+		out = o->output ? fdopen(dup(of.fd), "w") : stdout;
+		if (!out) {
+			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s", o->output);
+			rc = -1;
+		} else {
+			static char obuf[1 << 16];
+
+			setvbuf(out, obuf, _IOFBF, sizeof(obuf));
+		}
+		for (i = 0; out && i < nfiles && rc == 0; i++)
+			rc = read_input(o, files[i], out, &st, &pg, &edges, &err);
+		progress_done(&pg);
+		if (out && o->mode == MODE_STATS && (rc == 0 || st.nsegs)) {
+			/* Statistics of what was read are useful even after an error. */
+			if (o->json)
+				esstats_print_json(&st, out);
+			else
+				esstats_print_text(&st, out);
+		}
+		if (out && (fflush(out) != 0 || ferror(out)) && rc == 0) {
+			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s: write error",
+			    o->output ? o->output : "(stdout)");
+			rc = -1;
+		}
+		if (out && o->output && fclose(out) != 0 && rc == 0) {
+			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s: write error", o->output);
+			rc = -1;
+		}
+	}
+	esstats_free(&st);
+	if (rc == 0 && outfile_commit(&of, &err) == 0) {
+		have_tmp = 0;
+		return TM_EXIT_OK;
+	}
+	outfile_abort(&of);
+	have_tmp = 0;
+	cli_error(prog, "%s", err.msg[0] ? err.msg : "failed");
+	return err.code ? err.code : TM_EXIT_ENV;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	uint64_t v;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, "o:fqvhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_ENCODE:
+			if (o.mode == MODE_STATS)
+				return cli_usage_error(prog, "--encode and --stats are exclusive");
+			o.mode = MODE_ENCODE;
+			break;
+		case OPT_STATS:
+			if (o.mode == MODE_ENCODE)
+				return cli_usage_error(prog, "--encode and --stats are exclusive");
+			o.mode = MODE_STATS;
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			o.allow_truncated = 1;
+			break;
+		case OPT_LEVEL:
+			if (cli_parse_u64(optarg, 19, &v) < 0 || v < 1)
+				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
+			o.level = (int)v;
+			break;
+		case OPT_MAX_RECORD:
+			if (cli_parse_size(optarg, &o.max_record) < 0 || o.max_record < 4096 ||
+			    o.max_record > ((uint64_t)1 << 32))
+				return cli_usage_error(prog, "--max-record: expected a size from 4K to 4G, got '%s'",
+				    optarg);
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'f':
+			o.force = 1;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'v':
+			o.verbose = 1;
+			break;
+		case 'h':
+			usage();
+			return TM_EXIT_OK;
+		case 'V':
+			cli_version(prog);
+			return TM_EXIT_OK;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			return TM_EXIT_USAGE;
+		}
+	}
+	if (o.json && o.mode != MODE_STATS)
+		return cli_usage_error(prog, "--json goes with --stats");
+	if (o.allow_truncated && o.mode == MODE_ENCODE)
+		return cli_usage_error(prog, "--allow-truncated applies to reading streams");
+	return run(&o, argv + optind, argc - optind);
+}

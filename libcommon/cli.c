@@ -1,0 +1,152 @@
+/*
+ * cli.c - shared command-line helpers (see cli.h).
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TM_VERSION
+#define TM_VERSION "0.0.0"
+#endif
+
+void cli_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: warning: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return TM_EXIT_USAGE;
+}
+
+void cli_version(const char *prog)
+{
+	printf("%s (tracemerge) %s\n", prog, TM_VERSION);
+}
+
+/* Parse leading decimal digits (at least one); *end gets the rest. */
+static int digits(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t x = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*v = x;
+	*end = p;
+	return 0;
+}
+
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+
+	if (!s || digits(s, &v, &end) < 0 || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{ "", 1000000000ull }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+		{ "s", 1000000000ull }, { "m", 60000000000ull }, { "h", 3600000000000ull },
+		{ "d", 86400000000000ull },
+	};
+	const char *end;
+	uint64_t v;
+	size_t i;
+
+	if (!s || digits(s, &v, &end) < 0)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > UINT64_MAX / units[i].mult)
+				return -1;
+			*ns = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes)
+{
+	const char *end;
+	uint64_t v, mult = 1;
+
+	if (!s || digits(s, &v, &end) < 0)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'K': case 'k': mult = 1ull << 10; break;
+	case 'M': case 'm': mult = 1ull << 20; break;
+	case 'G': case 'g': mult = 1ull << 30; break;
+	case 'T': case 't': mult = 1ull << 40; break;
+	default: return -1;
+	}
+	if (*end && end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) &&
+	    !(end[1] == 'B' && !end[2]))
+		return -1;
+	if (v > UINT64_MAX / mult)
+		return -1;
+	*bytes = v * mult;
+	return 0;
+}
+
+void cli_format_time(uint64_t ns, char *buf, size_t size)
+{
+	time_t secs = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+#ifdef _WIN32
+	gmtime_s(&tm, &secs);
+#else
+	gmtime_r(&secs, &tm);
+#endif
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    (unsigned)(ns % 1000000000ull));
+}
+
+int cli_is_terminal(int fd)
+{
+	return isatty(fd);
+}

@@ -1,0 +1,41 @@
+/*
+ * cli.h - what every cmd/ main shares: one-line errors and warnings prefixed
+ * with the program name, duration/size/time parsing, terminal checks.
+ */
+#ifndef TM_CLI_H
+#define TM_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tmerr.h"
+
+/* "prog: message" on stderr. */
+void cli_error(const char *prog, const char *fmt, ...) TM_PRINTF(2, 3);
+/* "prog: warning: message" on stderr (callers honour -q). */
+void cli_warn(const char *prog, const char *fmt, ...) TM_PRINTF(2, 3);
+/* "prog: message" then "Try 'prog --help'." on stderr; returns TM_EXIT_USAGE. */
+int cli_usage_error(const char *prog, const char *fmt, ...) TM_PRINTF(2, 3);
+/* "prog: --version" output: "prog (tracemerge) X.Y.Z". */
+void cli_version(const char *prog);
+
+/*
+ * Durations: "500ms", "30s", "5m", "1h", "1d", "250us", "100ns"; a bare
+ * number is seconds. Result in ns. 0 or -1 (malformed, overflow).
+ */
+int cli_parse_duration(const char *s, uint64_t *ns);
+/* Sizes: "4096", "64K", "64M", "1G", "1T" (powers of 1024). 0 or -1. */
+int cli_parse_size(const char *s, uint64_t *bytes);
+/* A non-negative decimal integer no larger than max. 0 or -1. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* RFC 3339 UTC with nanoseconds: "2026-11-27T23:24:22.123456789Z". */
+void cli_format_time(uint64_t ns, char *buf, size_t size);
+
+/*
+ * True when fd is a terminal: binary output must then be refused without -f.
+ */
+int cli_is_terminal(int fd);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * idmap.c - open addressing with linear probing (see idmap.h). The slot is
+ * chosen from the tag (the high 32 bits of the hash), which is all the table
+ * keeps, so growing never needs the keys; comparing tags first rejects most
+ * collisions without touching the caller's key arrays.
+ */
+#include "idmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void idmap_init(struct idmap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void idmap_free(struct idmap *m)
+{
+	free(m->slots);
+	free(m->tags);
+	idmap_init(m);
+}
+
+void idmap_clear(struct idmap *m)
+{
+	if (m->slots)
+		memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
+	m->count = 0;
+}
+
+uint32_t idmap_find(const struct idmap *m, uint64_t h, idmap_eq_fn eq, const void *ctx,
+    const void *key)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t i;
+
+	if (!m->slots)
+		return 0;
+	for (i = tag & m->mask;; i = (i + 1) & m->mask) {
+		uint32_t id = m->slots[i];
+
+		if (!id)
+			return 0;
+		if (m->tags[i] == tag && eq(ctx, id, key))
+			return id;
+	}
+}
+
+static void place(uint32_t *slots, uint32_t *tags, size_t mask, uint32_t tag, uint32_t id)
+{
+	size_t i = tag & mask;
+
+	while (slots[i])
+		i = (i + 1) & mask;
+	slots[i] = id;
+	tags[i] = tag;
+}
+
+static int rehash(struct idmap *m, size_t ncap)
+{
+	uint32_t *slots = calloc(ncap, sizeof(*slots));
+	uint32_t *tags = malloc(ncap * sizeof(*tags));
+	size_t i;
+
+	if (!slots || !tags) {
+		free(slots);
+		free(tags);
+		return -1;
+	}
+	for (i = 0; m->slots && i <= m->mask; i++)
+		if (m->slots[i])
+			place(slots, tags, ncap - 1, m->tags[i], m->slots[i]);
+	free(m->slots);
+	free(m->tags);
+	m->slots = slots;
+	m->tags = tags;
+	m->mask = ncap - 1;
+	return 0;
+}
+
+int idmap_insert(struct idmap *m, uint64_t h, uint32_t id)
+{
+	/* Keep the load factor at or below 1/2: probes stay short. */
+	if ((m->count + 1) * 2 > m->mask + 1 || !m->slots) {
+		size_t ncap = m->slots ? (m->mask + 1) * 2 : 64;
+
+		if (ncap > ((size_t)1 << 33) || rehash(m, ncap) < 0)
+			return -1;
+	}
+	place(m->slots, m->tags, m->mask, (uint32_t)(h >> 32), id);
+	m->count++;
+	return 0;
+}
+
+size_t idmap_bytes(const struct idmap *m)
+{
+	return m->slots ? (m->mask + 1) * (sizeof(*m->slots) + sizeof(*m->tags)) : 0;
+}

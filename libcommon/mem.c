@@ -1,0 +1,67 @@
+/*
+ * mem.c - allocation helpers and hashing (see mem.h).
+ */
+#include "mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int mem_grow(void **p, size_t *cap, size_t need, size_t elsize)
+{
+	size_t ncap;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return -1;
+		ncap *= 2;
+	}
+	if (elsize && ncap > SIZE_MAX / elsize)
+		return -1;
+	np = realloc(*p, ncap * elsize);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+	/* 64x64 -> 128 multiply folded: the core step of wyhash-style hashes. */
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+uint64_t mem_hash(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed ^ 0x243f6a8885a308d3ull ^ (len * 0x13198a2e03707344ull);
+	size_t i = 0;
+
+	for (; i + 16 <= len; i += 16)
+		h = mix(load64(p + i) ^ 0xa4093822299f31d0ull ^ h,
+		    load64(p + i + 8) ^ 0x082efa98ec4e6c89ull);
+	if (i + 8 <= len) {
+		h = mix(load64(p + i) ^ 0x452821e638d01377ull ^ h, 0xbe5466cf34e90c6cull);
+		i += 8;
+	}
+	if (i < len) {
+		uint64_t t = 0;
+
+		memcpy(&t, p + i, len - i);
+		h = mix(t ^ 0xc0ac29b7c97c50ddull ^ h, 0x3f84d5b5b5470917ull);
+	}
+	return mix(h, 0x9216d5d98979fb1bull);
+}
