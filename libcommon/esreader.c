@@ -1150,6 +1150,10 @@ int es_reader_next(struct es_reader *r, struct es_event *ev)
 			const uint8_t *rec = r->buf + r->start;
 			int d;
 
+			if (reclen > r->max_record)
+				return bad(r, "record of %zu bytes is larger than the %zu-byte limit",
+				    reclen, r->max_record);
+
 			r->start += reclen;
 			d = decode_record(r, rec, reclen, ev);
 			if (d != 0)

@@ -1,0 +1,146 @@
+/*
+ * test_json.c - the JSON parser: values, escapes, numbers, errors, limits.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "unit.h"
+
+static struct json_doc *doc;
+
+static const struct json_value *parse(const char *s, char *err)
+{
+	json_doc_reset(doc);
+	return json_parse(doc, s, strlen(s), err, 128);
+}
+
+static void test_values(void)
+{
+	char err[128];
+	const struct json_value *v = parse(" {\"a\": [1, -2.5e3, true, false, null], \"b\": \"x\"} ", err);
+	const struct json_value *a, *c;
+	uint64_t u;
+	int64_t i;
+	double d;
+
+	CHECK(v && v->type == JSON_OBJECT && v->count == 2);
+	a = json_get(v, "a");
+	CHECK(a && a->type == JSON_ARRAY && a->count == 5);
+	c = a->child;
+	CHECK(json_u64(c, &u) == 0 && u == 1);
+	c = c->next;
+	CHECK(json_u64(c, &u) < 0);
+	CHECK(json_i64(c, &i) < 0);
+	CHECK(json_double(c, &d) == 0 && d == -2500.0);
+	CHECK(c->next->type == JSON_TRUE && c->next->next->type == JSON_FALSE);
+	CHECK(c->next->next->next->type == JSON_NULL);
+	CHECK_STR(json_get(v, "b")->str, "x");
+	CHECK(json_get(v, "zz") == NULL);
+}
+
+static void test_integers(void)
+{
+	char err[128];
+	uint64_t u;
+	int64_t i;
+
+	CHECK(json_u64(parse("18446744073709551615", err), &u) == 0 && u == UINT64_MAX);
+	CHECK(json_u64(parse("18446744073709551616", err), &u) < 0);
+	CHECK(json_i64(parse("-9223372036854775808", err), &i) == 0 && i == INT64_MIN);
+	CHECK(json_i64(parse("9223372036854775808", err), &i) < 0);
+	CHECK(json_u64(parse("1.0", err), &u) < 0);
+	CHECK(parse("01", err) == NULL);
+	CHECK(parse("1.", err) == NULL);
+	CHECK(parse("-", err) == NULL);
+	CHECK(parse("1e", err) == NULL);
+}
+
+static void test_strings(void)
+{
+	char err[128];
+	const struct json_value *v = parse("\"a\\\"b\\\\c\\n\\u00e9\\ud83d\\ude00\\u0000z\"", err);
+
+	CHECK(v && v->type == JSON_STRING);
+	CHECK(v->len == 1 + 1 + 1 + 1 + 1 + 1 + 2 + 4 + 1 + 1);
+	CHECK(memcmp(v->str, "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80\0z", v->len) == 0);
+	CHECK(parse("\"\\ud83d\"", err) == NULL);
+	CHECK(strstr(err, "surrogate") != NULL);
+	CHECK(parse("\"\\x\"", err) == NULL);
+	CHECK(parse("\"a\tb\"", err) == NULL);
+	CHECK(strstr(err, "control character") != NULL);
+	CHECK(parse("\"abc", err) == NULL);
+	CHECK(strstr(err, "unterminated") != NULL);
+}
+
+static void test_errors(void)
+{
+	char err[128], deep[300];
+	int i;
+
+	CHECK(parse("", err) == NULL);
+	CHECK(parse("{\"a\" 1}", err) == NULL);
+	CHECK_STR(err, "line 1, column 6: expected ':'");
+	CHECK(parse("[1,]", err) == NULL);
+	CHECK(parse("[1] x", err) == NULL);
+	CHECK(strstr(err, "trailing") != NULL);
+	CHECK(parse("{1:2}", err) == NULL);
+	CHECK(parse("tru", err) == NULL);
+	for (i = 0; i < 100; i++)
+		deep[i] = '[';
+	deep[100] = '\0';
+	CHECK(parse(deep, err) == NULL);
+	CHECK(strstr(err, "too deep") != NULL);
+	for (i = 0; i < 60; i++) {
+		deep[i] = '[';
+		deep[60 + i] = ']';
+	}
+	deep[120] = '\0';
+	CHECK(parse(deep, err) != NULL);
+}
+
+static void test_escape_round_trip(void)
+{
+	const char s[] = "q\"b\\n\n\x01\x1f\xc3\xa9";
+	char out[128], err[128];
+	FILE *f = tmpfile();
+	const struct json_value *v;
+	size_t n;
+
+	json_put_string(f, s, sizeof(s) - 1);
+	fflush(f);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	CHECK_STR(out, "\"q\\\"b\\\\n\\n\\u0001\\u001f\xc3\xa9\"");
+	v = parse(out, err);
+	CHECK(v && v->len == sizeof(s) - 1 && memcmp(v->str, s, v->len) == 0);
+}
+
+static void test_reuse(void)
+{
+	char err[128], big[8192];
+	int i;
+
+	/* Parsing many lines into one document reuses its memory. */
+	memset(big, 'a', sizeof(big));
+	big[0] = '"';
+	big[sizeof(big) - 2] = '"';
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 10000; i++)
+		CHECK(parse(i % 2 ? big : "{\"k\":[1,2,3]}", err) != NULL);
+}
+
+int main(void)
+{
+	doc = json_doc_new();
+	RUN(test_values);
+	RUN(test_integers);
+	RUN(test_strings);
+	RUN(test_errors);
+	RUN(test_escape_round_trip);
+	RUN(test_reuse);
+	json_doc_free(doc);
+	UNIT_END();
+}
