@@ -67,8 +67,12 @@ BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 MAN1      := $(sort $(wildcard man/*.1))
 MAN5      := $(sort $(wildcard man/*.5))
 
-.PHONY: all check unit bats bench install uninstall clean demo fuzz windows
+.PHONY: all check unit bats bench install uninstall clean demo fuzz windows deps
 all: $(BINS) $(BENCHES)
+
+# Installs the Debian packages when run as root; otherwise says what is missing.
+deps:
+	@scripts/install-deps
 
 # Rebuild everything when the compiler or flags change.
 FLAGS_STAMP := $(BUILD)/.flags
@@ -110,9 +114,14 @@ unit: $(UNITS)
 	done; exit $$fail
 
 bats: all
-	TM_BIN=$(abspath $(BIN)) TM_BUILD=$(abspath $(BUILD)) bats tests/
+	TM_BIN=$(abspath $(BIN)) TM_BUILD=$(abspath $(BUILD)) TM_SHARED=$(abspath ../shared) \
+		bats --tap tests/
 
-check: all unit bats
+# `make check` is the README's test command: set-up included.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory bats
 
 bench: all
 	BUILD=$(BUILD) sh bench/run

@@ -31,13 +31,14 @@ enum mode { MODE_DECODE, MODE_ENCODE, MODE_STATS };
 struct options {
 	enum mode mode;
 	const char *output;
-	int force, quiet, verbose, json, allow_truncated, level;
+	int force, quiet, verbose, json, allow_truncated, level, all;
 	uint64_t max_record;
 };
 
-enum { OPT_ENCODE = 256, OPT_STATS, OPT_JSON, OPT_ALLOW_TRUNCATED, OPT_LEVEL, OPT_MAX_RECORD };
+enum { OPT_ALL = 'a', OPT_ENCODE = 256, OPT_STATS, OPT_JSON, OPT_ALLOW_TRUNCATED, OPT_LEVEL, OPT_MAX_RECORD };
 
 static const struct option long_options[] = {
+	{ "all", no_argument, NULL, OPT_ALL },
 	{ "encode", no_argument, NULL, OPT_ENCODE },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -56,10 +57,13 @@ static const struct option long_options[] = {
 static void usage(void)
 {
 	printf("Usage: %s [OPTIONS] [FILE...]\n"
-	    "Decode edge streams to NDJSON (default), encode NDJSON to a stream, or\n"
+	    "Decode edge streams to NDJSON edge lines (default), encode NDJSON to a stream, or\n"
 	    "print statistics. With no FILE, or when FILE is -, read standard input.\n"
 	    "\n"
 	    "Modes:\n"
+	    "  -a, --all              decode every record (header, module, edge, coverage,\n"
+	    "                         trailer lines), not just edges: what --encode needs\n"
+	    "                         to rebuild the stream byte for byte\n"
 	    "      --encode           read NDJSON, write a zstd-compressed edge stream\n"
 	    "      --stats            per-segment and total counts, time span, losses\n"
 	    "      --json             with --stats: one JSON document\n"
@@ -154,7 +158,8 @@ static int read_input(const struct options *o, const char *path, FILE *out, stru
 				break;
 			}
 		} else {
-			ndjson_write_event(out, r, &ev);
+			if (o->all || ev.kind == ES_EVENT_EDGES)
+				ndjson_write_event(out, r, &ev);
 		}
 		if (ev.kind == ES_EVENT_EDGES) {
 			*edges_total += ev.nedges;
@@ -335,7 +340,7 @@ int main(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "o:fqvhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ao:fqvhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_ENCODE:
 			if (o.mode == MODE_STATS)
@@ -349,6 +354,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = 1;
+			break;
+		case OPT_ALL:
+			o.all = 1;
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			o.allow_truncated = 1;
@@ -389,6 +397,8 @@ int main(int argc, char **argv)
 	}
 	if (o.json && o.mode != MODE_STATS)
 		return cli_usage_error(prog, "--json goes with --stats");
+	if (o.all && o.mode != MODE_DECODE)
+		return cli_usage_error(prog, "--all applies to decoding");
 	if (o.allow_truncated && o.mode == MODE_ENCODE)
 		return cli_usage_error(prog, "--allow-truncated applies to reading streams");
 	return run(&o, argv + optind, argc - optind);

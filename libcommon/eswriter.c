@@ -1010,7 +1010,8 @@ int es_writer_end(struct es_writer *w)
 		return 0;
 	if (write_block(w) < 0 || write_pending(w) < 0)
 		return -1;
-	qsort(w->losses, w->nlosses, sizeof(*w->losses), loss_cmp);
+	if (w->nlosses)
+		qsort(w->losses, w->nlosses, sizeof(*w->losses), loss_cmp);
 	nkeys += !!w->nlosses;
 	pack_record_start(&w->pk, ES_REC_TRAILER, nkeys);
 	pack_key(&w->pk, "records");
