@@ -3,13 +3,10 @@
  * print statistics. See trace-cat(1) and edgestream(5).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,10 +18,6 @@
 #include "progress.h"
 
 static const char *prog = "trace-cat";
-
-/* The temporary output file, removed if a signal ends the program. */
-static volatile sig_atomic_t have_tmp;
-static char tmp_path[4096];
 
 enum mode { MODE_DECODE, MODE_ENCODE, MODE_STATS };
 
@@ -83,71 +76,23 @@ static void usage(void)
 	    "4 environment (I/O, permission).\n", prog);
 }
 
-static void on_signal(int sig)
-{
-	if (have_tmp)
-		unlink(tmp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void watch_tmp(const struct outfile *o)
-{
-	const char *t = outfile_tmp(o);
-
-	if (!t || strlen(t) >= sizeof(tmp_path))
-		return;
-	strcpy(tmp_path, t);
-	have_tmp = 1;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-}
-
-/* Open an input operand; "-" is stdin. Returns fd or -1 (err set). */
-static int open_input(const char *path, struct tm_err *err)
-{
-	struct stat st;
-	int fd;
-
-	if (strcmp(path, "-") == 0)
-		return STDIN_FILENO;
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		tm_err_errno(err, TM_EXIT_ENV, errno, "%s", path);
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		tm_err_set(err, TM_EXIT_ENV, "%s: is a directory", path);
-		return -1;
-	}
-	return fd;
-}
-
-static const char *display_name(const char *path)
-{
-	return strcmp(path, "-") == 0 ? "(stdin)" : path;
-}
-
 /* Decode or summarise one input. */
 static int read_input(const struct options *o, const char *path, FILE *out, struct esstats *st,
     struct progress *pg, uint64_t *edges_total, struct tm_err *err)
 {
 	struct es_reader_opts ropts = { (size_t)o->max_record, o->allow_truncated };
-	const char *name = display_name(path);
+	const char *name = cli_input_name(path);
 	struct es_reader *r;
 	struct es_event ev;
 	const char *msg;
 	int fd, rc;
 
-	fd = open_input(path, err);
+	fd = cli_open_input(path, err);
 	if (fd < 0)
 		return -1;
 	r = es_reader_new(fd, name, &ropts, err);
 	if (!r) {
-		if (fd != STDIN_FILENO)
-			close(fd);
+		cli_close_input(fd);
 		return -1;
 	}
 	while ((rc = es_reader_next(r, &ev)) > 0) {
@@ -174,8 +119,7 @@ static int read_input(const struct options *o, const char *path, FILE *out, stru
 	if (o->mode == MODE_STATS)
 		esstats_end_input(st);
 	es_reader_free(r);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	cli_close_input(fd);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -183,13 +127,13 @@ static int read_input(const struct options *o, const char *path, FILE *out, stru
 static int encode_input(const char *path, struct ndjson_encoder *enc, struct tm_err *err)
 {
 	const size_t max_line = (size_t)64 << 20;
-	const char *name = display_name(path);
+	const char *name = cli_input_name(path);
 	char *buf = NULL, *nl;
 	size_t cap = 0, len = 0, start = 0;
 	unsigned long lineno = 0;
 	int fd, rc = 0, eof = 0;
 
-	fd = open_input(path, err);
+	fd = cli_open_input(path, err);
 	if (fd < 0)
 		return -1;
 	while (rc == 0) {
@@ -245,8 +189,7 @@ static int encode_input(const char *path, struct ndjson_encoder *enc, struct tm_
 		}
 	}
 	free(buf);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	cli_close_input(fd);
 	return rc;
 }
 
@@ -274,7 +217,7 @@ static int run(const struct options *o, char **files, int nfiles)
 		cli_error(prog, "%s", err.msg);
 		return err.code;
 	}
-	watch_tmp(&of);
+	outfile_cleanup_on_signals(&of);
 	progress_init(&pg, prog, o->verbose, o->quiet);
 	esstats_init(&st);
 
@@ -324,11 +267,11 @@ static int run(const struct options *o, char **files, int nfiles)
 	}
 	esstats_free(&st);
 	if (rc == 0 && outfile_commit(&of, &err) == 0) {
-		have_tmp = 0;
+		outfile_cleanup_done();
 		return TM_EXIT_OK;
 	}
 	outfile_abort(&of);
-	have_tmp = 0;
+	outfile_cleanup_done();
 	cli_error(prog, "%s", err.msg[0] ? err.msg : "failed");
 	return err.code ? err.code : TM_EXIT_ENV;
 }

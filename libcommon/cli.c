@@ -3,7 +3,10 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,4 +152,35 @@ void cli_format_time(uint64_t ns, char *buf, size_t size)
 int cli_is_terminal(int fd)
 {
 	return isatty(fd);
+}
+
+int cli_open_input(const char *path, struct tm_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		tm_err_errno(err, TM_EXIT_ENV, errno, "%s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		tm_err_set(err, TM_EXIT_ENV, "%s: is a directory", path);
+		return -1;
+	}
+	return fd;
+}
+
+void cli_close_input(int fd)
+{
+	if (fd != STDIN_FILENO && fd >= 0)
+		close(fd);
+}
+
+const char *cli_input_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "(stdin)" : path;
 }

@@ -34,6 +34,16 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 void cli_format_time(uint64_t ns, char *buf, size_t size);
 
 /*
+ * Open an input operand for reading; "-" is stdin. A directory is refused.
+ * Returns the fd, or -1 with err set (TM_EXIT_ENV).
+ */
+int cli_open_input(const char *path, struct tm_err *err);
+/* Close what cli_open_input returned (stdin stays open). */
+void cli_close_input(int fd);
+/* The name of an operand in messages: "(stdin)" for "-". */
+const char *cli_input_name(const char *path);
+
+/*
  * True when fd is a terminal: binary output must then be refused without -f.
  */
 int cli_is_terminal(int fd);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +89,37 @@ void outfile_abort(struct outfile *o)
 const char *outfile_tmp(const struct outfile *o)
 {
 	return o->tmp;
+}
+
+/*
+ * The one piece of process-wide state in libcommon: a signal handler can
+ * reach nothing else. Written before the handlers are installed.
+ */
+static char signal_tmp[4096];
+static volatile sig_atomic_t signal_tmp_set;
+
+static void on_signal(int sig)
+{
+	if (signal_tmp_set)
+		unlink(signal_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void outfile_cleanup_on_signals(const struct outfile *o)
+{
+	if (!o->tmp || strlen(o->tmp) >= sizeof(signal_tmp))
+		return;
+	strcpy(signal_tmp, o->tmp);
+	signal_tmp_set = 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+#ifdef SIGHUP
+	signal(SIGHUP, on_signal);
+#endif
+}
+
+void outfile_cleanup_done(void)
+{
+	signal_tmp_set = 0;
 }

@@ -19,10 +19,15 @@ int outfile_open(struct outfile *o, const char *path, struct tm_err *err);
 int outfile_commit(struct outfile *o, struct tm_err *err);
 /* Remove the temporary file (safe to call twice, and after commit). */
 void outfile_abort(struct outfile *o);
-/*
- * The temporary path or NULL; a signal handler may unlink(2) it (unlink is
- * async-signal-safe) before re-raising the signal.
- */
+/* The temporary path, or NULL. */
 const char *outfile_tmp(const struct outfile *o);
+
+/*
+ * Remove o's temporary file if SIGINT, SIGTERM or SIGHUP ends the program
+ * (then the signal's default action runs). One output per process.
+ */
+void outfile_cleanup_on_signals(const struct outfile *o);
+/* Stop watching (after commit or abort). */
+void outfile_cleanup_done(void);
 
 #endif

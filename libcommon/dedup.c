@@ -1,0 +1,1426 @@
+/*
+ * dedup.c - the edge fold behind trace-dedup (see dedup.h).
+ *
+ * Input ids are segment-local, so each segment's modules, nodes, contexts and
+ * strings are mapped once to global tables (by value) through per-segment
+ * translation arrays; the hot loop then costs two array loads and one hash
+ * probe per edge. Probes are done a block at a time: hashes first, with the
+ * index slots prefetched, then the entries prefetched, then the folds, so the
+ * cache misses of a block overlap instead of queueing.
+ *
+ * Output order is canonical: nodes ranked by (module name, module identity,
+ * symbol, offset), contexts by their fields, windows by start; edges sorted by
+ * the ranks of (caller, callee, context, window). Attribute folds are all
+ * semilattice joins (min, max, or) and counts add with saturation, which is
+ * what makes the fold associative, commutative and idempotent.
+ */
+#include "dedup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "idmap.h"
+#include "mem.h"
+#include "strtab.h"
+
+#define CHUNK 1024
+
+struct dmod {
+	uint32_t id_kind, id_len;
+	uint8_t id[ES_BUILD_ID_MAX];
+	uint32_t name, path, purl;	/* global string ids; path/purl: min */
+};
+
+struct dnode {
+	uint32_t module, symbol;	/* key, with offset when symbol == 0 */
+	uint64_t offset;
+	uint32_t flags, state, file, line;
+};
+
+struct dctx {
+	uint32_t host, comm, container, pid;
+	uint64_t cgroup;
+};
+
+struct dedge {
+	uint32_t caller, callee, ctx, win;
+	uint64_t count, first, last;
+	uint32_t evidence, site;
+	uint8_t confidence, edge_class;
+};
+
+struct dcov {
+	uint32_t node, ctx;
+	uint32_t method, pad;
+	uint64_t start, end;
+};
+
+struct dloss {
+	uint32_t name;			/* global string id */
+	uint64_t count;
+};
+
+/* A per-segment translation from input ids to global ids, 0 = not yet. */
+struct idvec {
+	uint32_t *v;
+	size_t cap, hi;
+};
+
+struct run {
+	int fd;
+	uint64_t count;
+};
+
+struct dedup {
+	struct dedup_opts o;
+	struct tm_err *err;
+	struct dedup_stats st;
+
+	struct strtab strs;
+	struct dmod *mods;
+	size_t nmods, mods_cap;
+	struct idmap modmap;
+	struct dnode *nodes;
+	size_t nnodes, nodes_cap;
+	struct idmap nodemap;
+	struct dctx *ctxs;
+	size_t nctxs, ctxs_cap;
+	struct idmap ctxmap;
+	uint64_t *wins;			/* window starts, [0] unused */
+	size_t nwins, wins_cap;
+	struct idmap winmap;
+
+	struct dedge *e;		/* entries */
+	size_t n, cap;
+	uint64_t *slots;		/* tag << 32 | (entry index + 1) */
+	size_t mask;
+
+	struct run *runs;
+	size_t nruns, runs_cap;
+
+	struct dcov *covs;
+	size_t ncovs, covs_cap;
+	struct dloss *losses;
+	size_t nlosses, losses_cap;
+
+	/* Header summary over all input segments. */
+	uint64_t start_ns, end_ns;
+	uint32_t host;			/* common host, 0 = none */
+	int host_mixed;
+
+	/* Current segment. */
+	struct idvec seg_str, seg_mod, seg_node, seg_ctx;
+	uint32_t seg_host;
+	uint32_t seg_ctx0;		/* projection of "no context" */
+	uint64_t seg_start;
+	uint64_t last_wstart;
+	uint32_t last_win;
+};
+
+static int nomem(struct dedup *d)
+{
+	tm_err_set(d->err, TM_EXIT_ENV, "out of memory");
+	return -1;
+}
+
+/* ---- options ---- */
+
+int dedup_parse_by(const char *s, unsigned *by)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} keys[] = {
+		{ "host", DEDUP_BY_HOST }, { "container", DEDUP_BY_CONTAINER },
+		{ "pid", DEDUP_BY_PID }, { "comm", DEDUP_BY_COMM },
+	};
+	unsigned bits = 0;
+	const char *p = s;
+
+	if (strcmp(s, "none") == 0) {
+		*by = 0;
+		return 0;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ","), i;
+		int found = 0;
+
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strlen(keys[i].name) == len && memcmp(p, keys[i].name, len) == 0) {
+				bits |= keys[i].bit;
+				found = 1;
+			}
+		if (!found)
+			return -1;
+		p += len;
+		if (*p == ',' && *++p == '\0')
+			return -1;
+	}
+	if (!bits)
+		return -1;
+	*by = bits;
+	return 0;
+}
+
+/* ---- translation arrays ---- */
+
+static uint32_t *idvec_slot(struct dedup *d, struct idvec *v, uint32_t id)
+{
+	if (id >= v->cap) {
+		size_t old = v->cap;
+		void *p = v->v;
+
+		if (mem_grow(&p, &v->cap, (size_t)id + 1, sizeof(uint32_t)) < 0) {
+			nomem(d);
+			return NULL;
+		}
+		v->v = p;
+		memset(v->v + old, 0, (v->cap - old) * sizeof(uint32_t));
+	}
+	if (id > v->hi)
+		v->hi = id;
+	return &v->v[id];
+}
+
+static void idvec_reset(struct idvec *v)
+{
+	if (v->v)
+		memset(v->v, 0, (v->hi + 1) * sizeof(uint32_t));
+	v->hi = 0;
+}
+
+/* ---- global tables ---- */
+
+static uint32_t map_string(struct dedup *d, const struct es_reader *r, uint32_t rsid)
+{
+	uint32_t *slot;
+	const char *s;
+	size_t len;
+
+	if (!rsid)
+		return 0;
+	slot = idvec_slot(d, &d->seg_str, rsid);
+	if (!slot)
+		return UINT32_MAX;
+	if (*slot)
+		return *slot;
+	s = es_reader_string(r, rsid, &len);
+	*slot = strtab_intern(&d->strs, s, len);
+	if (!*slot) {
+		nomem(d);
+		return UINT32_MAX;
+	}
+	return *slot;
+}
+
+static const char *str(const struct dedup *d, uint32_t sid)
+{
+	const char *s = strtab_get(&d->strs, sid, NULL);
+
+	return s ? s : "";
+}
+
+/* Order of optional strings: set before unset, then bytewise. */
+static int optstr_cmp(const struct dedup *d, uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return 0;
+	if (!a || !b)
+		return a ? -1 : 1;
+	return strcmp(str(d, a), str(d, b));
+}
+
+static uint64_t mod_hash(const struct dmod *m)
+{
+	return m->id_kind ? mem_hash(m->id, m->id_len, m->id_kind)
+			  : mem_hash_u64(0x51ed, m->name);
+}
+
+static int mod_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct dmod *a = &((const struct dedup *)ctx)->mods[id], *b = key;
+
+	if (a->id_kind != b->id_kind)
+		return 0;
+	if (a->id_kind)
+		return a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
+	return a->name == b->name;
+}
+
+static uint32_t map_module(struct dedup *d, const struct es_reader *r, uint32_t rmid)
+{
+	struct es_module m;
+	struct dmod k;
+	uint32_t *slot, id;
+	uint64_t h;
+
+	slot = idvec_slot(d, &d->seg_mod, rmid);
+	if (!slot)
+		return 0;
+	if (*slot)
+		return *slot;
+	if (es_reader_module(r, rmid, &m) < 0)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	k.id_kind = m.id_kind;
+	k.id_len = (uint32_t)m.build_id_len;
+	memcpy(k.id, m.build_id, m.build_id_len);
+	k.name = strtab_intern(&d->strs, m.name, strlen(m.name));
+	k.path = m.path ? strtab_intern(&d->strs, m.path, strlen(m.path)) : 0;
+	k.purl = m.purl ? strtab_intern(&d->strs, m.purl, strlen(m.purl)) : 0;
+	if (!k.name || (m.path && !k.path) || (m.purl && !k.purl)) {
+		nomem(d);
+		return 0;
+	}
+	h = mod_hash(&k);
+	id = idmap_find(&d->modmap, h, mod_eq, d, &k);
+	if (id) {
+		/* The same module seen elsewhere: keep the least of each attribute. */
+		struct dmod *g = &d->mods[id];
+
+		if (optstr_cmp(d, k.name, g->name) < 0)
+			g->name = k.name;
+		if (optstr_cmp(d, k.path, g->path) < 0)
+			g->path = k.path;
+		if (optstr_cmp(d, k.purl, g->purl) < 0)
+			g->purl = k.purl;
+	} else {
+		void *p = d->mods;
+
+		if (mem_grow(&p, &d->mods_cap, d->nmods + 2, sizeof(*d->mods)) < 0)
+			return nomem(d), 0;
+		d->mods = p;
+		d->mods[++d->nmods] = k;
+		id = (uint32_t)d->nmods;
+		if (idmap_insert(&d->modmap, h, id) < 0)
+			return nomem(d), 0;
+	}
+	*slot = id;
+	return id;
+}
+
+static uint64_t node_hash(const struct dnode *n)
+{
+	return mem_hash_u64(mem_hash_u64(n->module, n->symbol), n->symbol ? 0 : n->offset);
+}
+
+static int node_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct dnode *a = &((const struct dedup *)ctx)->nodes[id], *b = key;
+
+	return a->module == b->module && a->symbol == b->symbol &&
+	    (a->symbol || a->offset == b->offset);
+}
+
+static uint32_t map_node(struct dedup *d, const struct es_reader *r, uint32_t rnid)
+{
+	const struct es_node *n;
+	struct dnode k;
+	uint32_t *slot, id;
+	uint64_t h;
+
+	slot = idvec_slot(d, &d->seg_node, rnid);
+	if (!slot)
+		return 0;
+	if (*slot)
+		return *slot;
+	n = es_reader_node(r, rnid);
+	memset(&k, 0, sizeof(k));
+	k.module = map_module(d, r, n->module);
+	k.symbol = map_string(d, r, n->symbol);
+	k.file = map_string(d, r, n->file);
+	if (!k.module || k.symbol == UINT32_MAX || k.file == UINT32_MAX)
+		return 0;
+	k.offset = n->offset;
+	k.flags = n->flags;
+	k.state = n->state;
+	k.line = n->line;
+	h = node_hash(&k);
+	id = idmap_find(&d->nodemap, h, node_eq, d, &k);
+	if (id) {
+		struct dnode *g = &d->nodes[id];
+		int c;
+
+		g->flags |= k.flags;
+		if (k.state > g->state)
+			g->state = k.state;
+		if (k.symbol && k.offset && (!g->offset || k.offset < g->offset))
+			g->offset = k.offset;
+		c = optstr_cmp(d, k.file, g->file);
+		if (c < 0 || (c == 0 && k.line && (!g->line || k.line < g->line))) {
+			g->file = k.file;
+			g->line = k.line;
+		}
+	} else {
+		void *p = d->nodes;
+
+		if (mem_grow(&p, &d->nodes_cap, d->nnodes + 2, sizeof(*d->nodes)) < 0)
+			return nomem(d), 0;
+		d->nodes = p;
+		d->nodes[++d->nnodes] = k;
+		id = (uint32_t)d->nnodes;
+		if (idmap_insert(&d->nodemap, h, id) < 0)
+			return nomem(d), 0;
+	}
+	*slot = id;
+	return id;
+}
+
+static int ctx_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct dctx *a = &((const struct dedup *)ctx)->ctxs[id], *b = key;
+
+	return a->host == b->host && a->comm == b->comm && a->container == b->container &&
+	    a->pid == b->pid && a->cgroup == b->cgroup;
+}
+
+/* The global context for a projection; 0 when every kept field is empty. */
+static uint32_t intern_ctx(struct dedup *d, const struct dctx *k)
+{
+	uint64_t h;
+	uint32_t id;
+	void *p;
+
+	if (!k->host && !k->comm && !k->container && !k->pid && !k->cgroup)
+		return 0;
+	h = mem_hash_u64(mem_hash_u64(mem_hash_u64(k->host, k->comm), k->container),
+	    ((uint64_t)k->pid << 32) ^ k->cgroup);
+	id = idmap_find(&d->ctxmap, h, ctx_eq, d, k);
+	if (id)
+		return id;
+	p = d->ctxs;
+	if (mem_grow(&p, &d->ctxs_cap, d->nctxs + 2, sizeof(*d->ctxs)) < 0)
+		return nomem(d), UINT32_MAX;
+	d->ctxs = p;
+	d->ctxs[++d->nctxs] = *k;
+	id = (uint32_t)d->nctxs;
+	if (idmap_insert(&d->ctxmap, h, id) < 0)
+		return nomem(d), UINT32_MAX;
+	return id;
+}
+
+/* Input context id -> global projected context (UINT32_MAX on error). */
+static uint32_t map_ctx(struct dedup *d, const struct es_reader *r, uint32_t rcid)
+{
+	const struct es_context *c;
+	struct dctx k;
+	uint32_t *slot, id;
+
+	if (!d->o.by)
+		return 0;
+	if (!rcid)
+		return d->seg_ctx0;
+	slot = idvec_slot(d, &d->seg_ctx, rcid);
+	if (!slot)
+		return UINT32_MAX;
+	/* Stored as id + 1, so that "projects to no context" is cached too. */
+	if (*slot)
+		return *slot - 1;
+	c = es_reader_context(r, rcid);
+	memset(&k, 0, sizeof(k));
+	if (d->o.by & DEDUP_BY_HOST)
+		k.host = c->host ? map_string(d, r, c->host) : d->seg_host;
+	if (d->o.by & DEDUP_BY_COMM)
+		k.comm = map_string(d, r, c->comm);
+	if (d->o.by & DEDUP_BY_CONTAINER) {
+		k.container = map_string(d, r, c->container);
+		k.cgroup = c->cgroup;
+	}
+	if (d->o.by & DEDUP_BY_PID)
+		k.pid = c->pid;
+	if (k.host == UINT32_MAX || k.comm == UINT32_MAX || k.container == UINT32_MAX)
+		return UINT32_MAX;
+	id = intern_ctx(d, &k);
+	if (id != UINT32_MAX)
+		*slot = id + 1;
+	return id;
+}
+
+static int win_eq(const void *ctx, uint32_t id, const void *key)
+{
+	return ((const struct dedup *)ctx)->wins[id] == *(const uint64_t *)key;
+}
+
+/*
+ * The window an edge record counts in: the one holding its first_seen (a
+ * record spanning several windows counts whole in its first). Records
+ * without first_seen fall back to their input window's start, then to the
+ * segment header's start.
+ */
+static uint32_t window_of(struct dedup *d, const struct es_reader *r, const struct es_edge *e)
+{
+	uint64_t t = e->first_ns, ws, h;
+	uint32_t id;
+	void *p;
+
+	if (!d->o.window_ns)
+		return 0;
+	if (!t && e->window)
+		t = es_reader_window(r, e->window)->start_ns;
+	if (!t)
+		t = d->seg_start;
+	ws = t - t % d->o.window_ns;
+	if (d->last_win && ws == d->last_wstart)
+		return d->last_win;
+	h = mem_hash_u64(0x77, ws);
+	id = idmap_find(&d->winmap, h, win_eq, d, &ws);
+	if (!id) {
+		p = d->wins;
+		if (mem_grow(&p, &d->wins_cap, d->nwins + 2, sizeof(*d->wins)) < 0)
+			return nomem(d), UINT32_MAX;
+		d->wins = p;
+		d->wins[++d->nwins] = ws;
+		id = (uint32_t)d->nwins;
+		if (idmap_insert(&d->winmap, h, id) < 0)
+			return nomem(d), UINT32_MAX;
+	}
+	d->last_wstart = ws;
+	d->last_win = id;
+	return id;
+}
+
+/* ---- the edge table ---- */
+
+static inline uint64_t edge_hash(uint32_t a, uint32_t b, uint32_t c, uint32_t w)
+{
+	uint64_t x = ((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ull;
+	uint64_t y = ((uint64_t)c << 32 | w) * 0xc2b2ae3d27d4eb4full;
+
+	x ^= y + (x >> 29);
+	x *= 0xbf58476d1ce4e5b9ull;
+	return x ^ (x >> 32);
+}
+
+static inline int key_eq(const struct dedge *e, uint32_t a, uint32_t b, uint32_t c, uint32_t w)
+{
+	return e->caller == a && e->callee == b && e->ctx == c && e->win == w;
+}
+
+static size_t table_bytes(const struct dedup *d)
+{
+	return d->n * sizeof(struct dedge) + (d->slots ? (d->mask + 1) * sizeof(uint64_t) : 0);
+}
+
+static int index_grow(struct dedup *d)
+{
+	size_t ncap = d->slots ? (d->mask + 1) * 2 : 1024, i;
+	uint64_t *ns = calloc(ncap, sizeof(*ns));
+
+	if (!ns)
+		return nomem(d);
+	for (i = 0; i < d->n; i++) {
+		const struct dedge *x = &d->e[i];
+		uint64_t h = edge_hash(x->caller, x->callee, x->ctx, x->win);
+		size_t pos = h & (ncap - 1);
+
+		while (ns[pos])
+			pos = (pos + 1) & (ncap - 1);
+		ns[pos] = (h >> 32) << 32 | (uint64_t)(i + 1);
+	}
+	free(d->slots);
+	d->slots = ns;
+	d->mask = ncap - 1;
+	return 0;
+}
+
+static int write_all(struct dedup *d, int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			tm_err_errno(d->err, TM_EXIT_ENV, errno, "spill file: write error");
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(struct dedup *d, int fd, void *p, size_t n, off_t off)
+{
+	char *c = p;
+
+	while (n) {
+		ssize_t r = pread(fd, c, n, off);
+
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			tm_err_errno(d->err, TM_EXIT_ENV, r < 0 ? errno : EIO, "spill file: read error");
+			return -1;
+		}
+		c += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/* Move the in-memory entries to an anonymous temporary file. */
+static int spill(struct dedup *d)
+{
+	const char *dir = d->o.tmpdir ? d->o.tmpdir : getenv("TMPDIR");
+	char path[4096];
+	void *p;
+	int fd;
+
+	if (!d->n)
+		return 0;
+	if (!dir || !*dir)
+		dir = "/tmp";
+	snprintf(path, sizeof(path), "%s/trace-dedup.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		tm_err_errno(d->err, TM_EXIT_ENV, errno, "%s: cannot create a spill file", dir);
+		return -1;
+	}
+	/* Unlinked at once: nothing is left behind on any exit, even SIGKILL. */
+	unlink(path);
+	if (write_all(d, fd, d->e, d->n * sizeof(*d->e)) < 0) {
+		close(fd);
+		return -1;
+	}
+	p = d->runs;
+	if (mem_grow(&p, &d->runs_cap, d->nruns + 1, sizeof(*d->runs)) < 0) {
+		close(fd);
+		return nomem(d);
+	}
+	d->runs = p;
+	d->runs[d->nruns].fd = fd;
+	d->runs[d->nruns++].count = d->n;
+	d->st.spills++;
+	d->n = 0;
+	if (d->slots)
+		memset(d->slots, 0, (d->mask + 1) * sizeof(*d->slots));
+	return 0;
+}
+
+static void fold(const struct dedup *d, struct dedge *a, const struct dedge *b)
+{
+	a->count = es_count_add(a->count, b->count);
+	if (b->first && (!a->first || b->first < a->first))
+		a->first = b->first;
+	if (b->last > a->last)
+		a->last = b->last;
+	a->evidence |= b->evidence;
+	if (b->confidence > a->confidence)
+		a->confidence = b->confidence;
+	if (b->edge_class > a->edge_class)
+		a->edge_class = b->edge_class;
+	if (optstr_cmp(d, b->site, a->site) < 0)
+		a->site = b->site;
+}
+
+static int insert(struct dedup *d, const struct dedge *x, uint64_t h)
+{
+	size_t pos;
+
+	if (d->o.max_memory && table_bytes(d) + sizeof(*x) > d->o.max_memory && spill(d) < 0)
+		return -1;
+	if (!d->slots || (d->n + 1) * 2 > d->mask + 1) {
+		if (index_grow(d) < 0)
+			return -1;
+	}
+	if (d->n == d->cap) {
+		void *p = d->e;
+
+		if (d->n >= UINT32_MAX - 1 || mem_grow(&p, &d->cap, d->n + 1, sizeof(*d->e)) < 0)
+			return nomem(d);
+		d->e = p;
+	}
+	d->e[d->n] = *x;
+	for (pos = h & d->mask; d->slots[pos]; pos = (pos + 1) & d->mask)
+		;
+	d->slots[pos] = (h >> 32) << 32 | (uint64_t)(d->n + 1);
+	d->n++;
+	if (table_bytes(d) > d->st.peak_bytes)
+		d->st.peak_bytes = table_bytes(d);
+	return 0;
+}
+
+/* Fold a chunk of at most CHUNK input edges. */
+static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es_edge *in, size_t n)
+{
+	struct dedge x[CHUNK];
+	uint64_t h[CHUNK];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct es_edge *e = &in[i];
+		struct dedge *k = &x[i];
+
+		k->caller = map_node(d, r, e->caller);
+		k->callee = map_node(d, r, e->callee);
+		k->ctx = map_ctx(d, r, e->ctx);
+		k->win = window_of(d, r, e);
+		if (!k->caller || !k->callee || k->ctx == UINT32_MAX || k->win == UINT32_MAX)
+			return -1;
+		k->count = e->count;
+		k->first = e->first_ns;
+		k->last = e->last_ns;
+		k->evidence = e->evidence;
+		k->site = map_string(d, r, e->site);
+		if (k->site == UINT32_MAX)
+			return -1;
+		k->confidence = e->confidence;
+		k->edge_class = e->edge_class;
+		h[i] = edge_hash(k->caller, k->callee, k->ctx, k->win);
+		if (d->slots)
+			__builtin_prefetch(&d->slots[h[i] & d->mask]);
+	}
+	if (d->slots)
+		for (i = 0; i < n; i++) {
+			uint64_t s = d->slots[h[i] & d->mask];
+
+			if (s)
+				__builtin_prefetch(&d->e[(uint32_t)s - 1]);
+		}
+	for (i = 0; i < n; i++) {
+		const struct dedge *k = &x[i];
+		uint32_t tag = (uint32_t)(h[i] >> 32);
+		size_t pos;
+		int found = 0;
+
+		if (d->slots) {
+			for (pos = h[i] & d->mask; d->slots[pos]; pos = (pos + 1) & d->mask) {
+				uint64_t s = d->slots[pos];
+				struct dedge *t = &d->e[(uint32_t)s - 1];
+
+				if ((uint32_t)(s >> 32) == tag && key_eq(t, k->caller, k->callee, k->ctx, k->win)) {
+					fold(d, t, k);
+					found = 1;
+					break;
+				}
+			}
+		}
+		if (!found && insert(d, k, h[i]) < 0)
+			return -1;
+	}
+	d->st.records += n;
+	return 0;
+}
+
+static int add_loss(struct dedup *d, const char *name, uint64_t count)
+{
+	uint32_t sid = strtab_intern(&d->strs, name, strlen(name));
+	size_t i;
+	void *p;
+
+	if (!sid)
+		return nomem(d);
+	for (i = 0; i < d->nlosses; i++)
+		if (d->losses[i].name == sid) {
+			d->losses[i].count = es_count_add(d->losses[i].count, count);
+			return 0;
+		}
+	p = d->losses;
+	if (mem_grow(&p, &d->losses_cap, d->nlosses + 1, sizeof(*d->losses)) < 0)
+		return nomem(d);
+	d->losses = p;
+	d->losses[d->nlosses].name = sid;
+	d->losses[d->nlosses++].count = count;
+	return 0;
+}
+
+static int add_coverage(struct dedup *d, const struct es_reader *r, const struct es_coverage *c)
+{
+	struct dcov v;
+	void *p;
+
+	memset(&v, 0, sizeof(v));
+	v.node = map_node(d, r, c->node);
+	v.ctx = map_ctx(d, r, c->ctx);
+	if (!v.node || v.ctx == UINT32_MAX)
+		return -1;
+	v.method = c->method;
+	v.start = c->start_ns;
+	v.end = c->end_ns;
+	p = d->covs;
+	if (mem_grow(&p, &d->covs_cap, d->ncovs + 1, sizeof(*d->covs)) < 0)
+		return nomem(d);
+	d->covs = p;
+	d->covs[d->ncovs++] = v;
+	return 0;
+}
+
+static int begin_segment(struct dedup *d, const struct es_reader *r, const struct es_header *h)
+{
+	struct dctx k;
+	uint32_t host = h->host ? strtab_intern(&d->strs, h->host, strlen(h->host)) : 0;
+
+	(void)r;
+	if (h->host && !host)
+		return nomem(d);
+	idvec_reset(&d->seg_str);
+	idvec_reset(&d->seg_mod);
+	idvec_reset(&d->seg_node);
+	idvec_reset(&d->seg_ctx);
+	d->st.segments++;
+	if (d->st.segments == 1)
+		d->host = host;
+	else if (host != d->host)
+		d->host_mixed = 1;
+	if (!host)
+		d->host_mixed = 1;
+	if (h->start_ns && (!d->start_ns || h->start_ns < d->start_ns))
+		d->start_ns = h->start_ns;
+	if (h->end_ns > d->end_ns)
+		d->end_ns = h->end_ns;
+	d->seg_host = host;
+	d->seg_start = h->start_ns;
+	memset(&k, 0, sizeof(k));
+	if (d->o.by & DEDUP_BY_HOST)
+		k.host = host;
+	d->seg_ctx0 = intern_ctx(d, &k);
+	return d->seg_ctx0 == UINT32_MAX ? -1 : 0;
+}
+
+int dedup_add(struct dedup *d, struct es_reader *r, struct progress *pg)
+{
+	struct es_event ev;
+	int rc;
+	size_t i;
+
+	while ((rc = es_reader_next(r, &ev)) > 0) {
+		switch (ev.kind) {
+		case ES_EVENT_HEADER:
+			if (begin_segment(d, r, ev.header) < 0)
+				return -1;
+			break;
+		case ES_EVENT_EDGES:
+			for (i = 0; i < ev.nedges; i += CHUNK)
+				if (add_chunk(d, r, ev.edges + i,
+				    ev.nedges - i < CHUNK ? ev.nedges - i : CHUNK) < 0)
+					return -1;
+			if (pg)
+				progress_update(pg, es_reader_bytes_in(r), d->st.records,
+				    d->n + (d->nruns ? 0 : 0));
+			break;
+		case ES_EVENT_COVERAGE:
+			if (add_coverage(d, r, ev.coverage) < 0)
+				return -1;
+			break;
+		case ES_EVENT_TRAILER:
+			for (i = 0; i < ev.trailer->nlosses; i++)
+				if (add_loss(d, ev.trailer->losses[i].name, ev.trailer->losses[i].count) < 0)
+					return -1;
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+/* ---- canonical order ---- */
+
+static int node_cmp(const struct dedup *d, uint32_t a, uint32_t b)
+{
+	const struct dnode *x = &d->nodes[a], *y = &d->nodes[b];
+	const struct dmod *mx = &d->mods[x->module], *my = &d->mods[y->module];
+	int c;
+
+	if (x->module != y->module) {
+		c = strcmp(str(d, mx->name), str(d, my->name));
+		if (c)
+			return c;
+		if (mx->id_kind != my->id_kind)
+			return mx->id_kind < my->id_kind ? -1 : 1;
+		if (mx->id_len != my->id_len)
+			return mx->id_len < my->id_len ? -1 : 1;
+		c = memcmp(mx->id, my->id, mx->id_len);
+		if (c)
+			return c;
+	}
+	if (x->symbol != y->symbol) {
+		if (!x->symbol || !y->symbol)
+			return x->symbol ? -1 : 1;
+		return strcmp(str(d, x->symbol), str(d, y->symbol));
+	}
+	if (!x->symbol && x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return 0;
+}
+
+static int ctx_cmp(const struct dedup *d, uint32_t a, uint32_t b)
+{
+	const struct dctx *x = &d->ctxs[a], *y = &d->ctxs[b];
+	int c;
+
+	if ((c = optstr_cmp(d, x->host, y->host)) != 0)
+		return c;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if ((c = optstr_cmp(d, x->comm, y->comm)) != 0)
+		return c;
+	if ((c = optstr_cmp(d, x->container, y->container)) != 0)
+		return c;
+	if (x->cgroup != y->cgroup)
+		return x->cgroup < y->cgroup ? -1 : 1;
+	return 0;
+}
+
+enum { SORT_NODES, SORT_CTXS, SORT_WINS };
+
+/* Bottom-up merge sort of ids 1..n by the table's order; returns rank[id] (1-based). */
+static uint32_t *ranks(struct dedup *d, int what, size_t n, uint32_t **order_out)
+{
+	uint32_t *a = malloc((n + 1) * sizeof(*a)), *b = malloc((n + 1) * sizeof(*b));
+	uint32_t *rank = calloc(n + 1, sizeof(*rank));
+	size_t width, i;
+
+	if (!a || !b || !rank) {
+		free(a);
+		free(b);
+		free(rank);
+		nomem(d);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		a[i] = (uint32_t)(i + 1);
+	for (width = 1; width < n; width *= 2) {
+		for (i = 0; i < n; i += 2 * width) {
+			size_t l = i, m = i + width < n ? i + width : n, h = i + 2 * width < n ? i + 2 * width : n;
+			size_t p = l, q = m, o = l;
+
+			while (p < m && q < h) {
+				int c;
+
+				if (what == SORT_NODES)
+					c = node_cmp(d, a[p], a[q]);
+				else if (what == SORT_CTXS)
+					c = ctx_cmp(d, a[p], a[q]);
+				else
+					c = d->wins[a[p]] < d->wins[a[q]] ? -1 : d->wins[a[p]] > d->wins[a[q]];
+				b[o++] = c <= 0 ? a[p++] : a[q++];
+			}
+			while (p < m)
+				b[o++] = a[p++];
+			while (q < h)
+				b[o++] = a[q++];
+		}
+		{
+			uint32_t *t = a;
+
+			a = b;
+			b = t;
+		}
+	}
+	for (i = 0; i < n; i++)
+		rank[a[i]] = (uint32_t)(i + 1);
+	/* order[rank] = id, 1-based. */
+	memmove(a + 1, a, n * sizeof(*a));
+	a[0] = 0;
+	free(b);
+	*order_out = a;
+	return rank;
+}
+
+static inline int edge_key_cmp(const struct dedge *x, const struct dedge *y)
+{
+	if (x->caller != y->caller)
+		return x->caller < y->caller ? -1 : 1;
+	if (x->callee != y->callee)
+		return x->callee < y->callee ? -1 : 1;
+	if (x->ctx != y->ctx)
+		return x->ctx < y->ctx ? -1 : 1;
+	if (x->win != y->win)
+		return x->win < y->win ? -1 : 1;
+	return 0;
+}
+
+static void swap_edges(struct dedge *a, struct dedge *b)
+{
+	struct dedge t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Quicksort (median of three, smaller side first) with insertion sort below 16. */
+static void sort_edges(struct dedge *e, size_t n)
+{
+	while (n > 16) {
+		size_t mid = n / 2, i = 0, j = n - 1;
+		struct dedge pivot;
+
+		if (edge_key_cmp(&e[mid], &e[0]) < 0)
+			swap_edges(&e[mid], &e[0]);
+		if (edge_key_cmp(&e[n - 1], &e[0]) < 0)
+			swap_edges(&e[n - 1], &e[0]);
+		if (edge_key_cmp(&e[n - 1], &e[mid]) < 0)
+			swap_edges(&e[n - 1], &e[mid]);
+		pivot = e[mid];
+		for (;;) {
+			while (edge_key_cmp(&e[i], &pivot) < 0)
+				i++;
+			while (edge_key_cmp(&pivot, &e[j]) < 0)
+				j--;
+			if (i >= j)
+				break;
+			swap_edges(&e[i], &e[j]);
+			i++;
+			j--;
+		}
+		/* [0, j] <= pivot <= [j + 1, n) */
+		if (j + 1 < n - j - 1) {
+			sort_edges(e, j + 1);
+			e += j + 1;
+			n -= j + 1;
+		} else {
+			sort_edges(e + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct dedge t = e[i];
+		size_t j = i;
+
+		while (j > 0 && edge_key_cmp(&t, &e[j - 1]) < 0) {
+			e[j] = e[j - 1];
+			j--;
+		}
+		e[j] = t;
+	}
+}
+
+struct order {
+	uint32_t *node_rank, *node_of;
+	uint32_t *ctx_rank, *ctx_of;
+	uint32_t *win_rank, *win_of;
+};
+
+static void to_ranks(const struct order *o, struct dedge *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		e[i].caller = o->node_rank[e[i].caller];
+		e[i].callee = o->node_rank[e[i].callee];
+		e[i].ctx = e[i].ctx ? o->ctx_rank[e[i].ctx] : 0;
+		e[i].win = e[i].win ? o->win_rank[e[i].win] : 0;
+	}
+}
+
+/* ---- output ---- */
+
+struct emitter {
+	struct dedup *d;
+	const struct order *o;
+	struct es_writer *w;
+	uint32_t *node_h, *ctx_h, *win_h, *mod_h, *str_h;
+	struct dedge cur;
+	int have;
+};
+
+static uint32_t out_string(struct emitter *m, uint32_t sid)
+{
+	size_t len = 0;
+	const char *s;
+
+	if (!sid)
+		return 0;
+	if (!m->str_h[sid]) {
+		s = strtab_get(&m->d->strs, sid, &len);
+		m->str_h[sid] = es_writer_string(m->w, s, len);
+	}
+	return m->str_h[sid];
+}
+
+static uint32_t out_node(struct emitter *m, uint32_t rank)
+{
+	uint32_t id = m->o->node_of[rank];
+
+	if (!m->node_h[id]) {
+		const struct dnode *n = &m->d->nodes[id];
+		struct es_node v;
+
+		if (!m->mod_h[n->module]) {
+			const struct dmod *g = &m->d->mods[n->module];
+			struct es_module mod;
+
+			memset(&mod, 0, sizeof(mod));
+			mod.name = str(m->d, g->name);
+			mod.path = g->path ? str(m->d, g->path) : NULL;
+			mod.purl = g->purl ? str(m->d, g->purl) : NULL;
+			mod.id_kind = g->id_kind;
+			mod.build_id_len = g->id_len;
+			memcpy(mod.build_id, g->id, g->id_len);
+			m->mod_h[n->module] = es_writer_module(m->w, &mod);
+		}
+		memset(&v, 0, sizeof(v));
+		v.module = m->mod_h[n->module];
+		v.symbol = out_string(m, n->symbol);
+		v.offset = n->offset;
+		v.flags = n->flags;
+		v.state = n->state;
+		v.file = out_string(m, n->file);
+		v.line = n->line;
+		m->node_h[id] = v.module ? es_writer_node(m->w, &v) : 0;
+	}
+	return m->node_h[id];
+}
+
+static uint32_t out_ctx(struct emitter *m, uint32_t rank)
+{
+	uint32_t id;
+
+	if (!rank)
+		return 0;
+	id = m->o->ctx_of[rank];
+	if (!m->ctx_h[id]) {
+		const struct dctx *c = &m->d->ctxs[id];
+		struct es_context v;
+
+		memset(&v, 0, sizeof(v));
+		v.host = out_string(m, c->host);
+		v.comm = out_string(m, c->comm);
+		v.container = out_string(m, c->container);
+		v.pid = c->pid;
+		v.cgroup = c->cgroup;
+		m->ctx_h[id] = es_writer_context(m->w, &v);
+	}
+	return m->ctx_h[id];
+}
+
+static int emit_one(struct emitter *m, const struct dedge *x)
+{
+	struct es_edge e;
+
+	memset(&e, 0, sizeof(e));
+	e.caller = out_node(m, x->caller);
+	e.callee = out_node(m, x->callee);
+	e.ctx = out_ctx(m, x->ctx);
+	if (x->win) {
+		uint32_t id = m->o->win_of[x->win];
+
+		if (!m->win_h[id])
+			m->win_h[id] = es_writer_window(m->w, m->d->wins[id],
+			    m->d->wins[id] + m->d->o.window_ns);
+		e.window = m->win_h[id];
+	}
+	e.count = x->count;
+	e.first_ns = x->first;
+	e.last_ns = x->last;
+	e.evidence = x->evidence;
+	e.site = out_string(m, x->site);
+	e.confidence = x->confidence;
+	e.edge_class = x->edge_class;
+	m->d->st.distinct++;
+	return es_writer_edge(m->w, &e);
+}
+
+/* Feed sorted entries; equal keys (from different runs) are folded. */
+static int emit(struct emitter *m, const struct dedge *x)
+{
+	if (m->have && edge_key_cmp(&m->cur, x) == 0) {
+		fold(m->d, &m->cur, x);
+		return 0;
+	}
+	if (m->have && emit_one(m, &m->cur) < 0)
+		return -1;
+	m->cur = *x;
+	m->have = 1;
+	return 0;
+}
+
+/* A buffered reader over one sorted run. */
+struct runbuf {
+	int fd;
+	uint64_t left;
+	off_t off;
+	struct dedge *buf;
+	size_t pos, len;
+};
+
+#define RUNBUF_EDGES 4096
+
+static int runbuf_fill(struct dedup *d, struct runbuf *b)
+{
+	size_t want = b->left < RUNBUF_EDGES ? (size_t)b->left : RUNBUF_EDGES;
+
+	if (read_all(d, b->fd, b->buf, want * sizeof(*b->buf), b->off) < 0)
+		return -1;
+	b->off += (off_t)(want * sizeof(*b->buf));
+	b->left -= want;
+	b->pos = 0;
+	b->len = want;
+	return 0;
+}
+
+/* Sort each run by rank (runs fit in memory: they were made under the limit). */
+static int sort_runs(struct dedup *d, const struct order *o)
+{
+	size_t i;
+
+	for (i = 0; i < d->nruns; i++) {
+		size_t bytes = d->runs[i].count * sizeof(struct dedge);
+
+		if (d->runs[i].count > d->cap) {
+			void *p = d->e;
+
+			if (mem_grow(&p, &d->cap, d->runs[i].count, sizeof(*d->e)) < 0)
+				return nomem(d);
+			d->e = p;
+		}
+		if (read_all(d, d->runs[i].fd, d->e, bytes, 0) < 0)
+			return -1;
+		to_ranks(o, d->e, d->runs[i].count);
+		sort_edges(d->e, d->runs[i].count);
+		if (pwrite(d->runs[i].fd, d->e, bytes, 0) != (ssize_t)bytes) {
+			tm_err_errno(d->err, TM_EXIT_ENV, errno, "spill file: write error");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int merge_runs(struct dedup *d, struct emitter *m)
+{
+	struct runbuf *b = calloc(d->nruns, sizeof(*b));
+	size_t i, live = 0;
+	int rc = 0;
+
+	if (!b)
+		return nomem(d);
+	/* The entries buffer is free now: carve the run buffers out of it. */
+	if (d->cap < d->nruns * RUNBUF_EDGES) {
+		void *p = d->e;
+
+		if (mem_grow(&p, &d->cap, d->nruns * RUNBUF_EDGES, sizeof(*d->e)) < 0) {
+			free(b);
+			return nomem(d);
+		}
+		d->e = p;
+	}
+	for (i = 0; i < d->nruns; i++) {
+		b[i].fd = d->runs[i].fd;
+		b[i].left = d->runs[i].count;
+		b[i].buf = d->e + i * RUNBUF_EDGES;
+		if (runbuf_fill(d, &b[i]) < 0) {
+			free(b);
+			return -1;
+		}
+		live += b[i].len > 0;
+	}
+	/* Runs are few (memory / limit): a linear scan for the least head is enough. */
+	while (live && rc == 0) {
+		size_t best = SIZE_MAX;
+
+		for (i = 0; i < d->nruns; i++)
+			if (b[i].pos < b[i].len &&
+			    (best == SIZE_MAX || edge_key_cmp(&b[i].buf[b[i].pos], &b[best].buf[b[best].pos]) < 0))
+				best = i;
+		rc = emit(m, &b[best].buf[b[best].pos++]);
+		if (rc == 0 && b[best].pos == b[best].len) {
+			if (b[best].left)
+				rc = runbuf_fill(d, &b[best]);
+			else
+				live--;
+		}
+	}
+	free(b);
+	return rc;
+}
+
+static int cov_cmp(const struct dcov *x, const struct dcov *y)
+{
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	if (x->method != y->method)
+		return x->method < y->method ? -1 : 1;
+	if (x->ctx != y->ctx)
+		return x->ctx < y->ctx ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Coverage: intervals per (node, method, context) merged where they overlap. */
+static int emit_coverage(struct emitter *m)
+{
+	struct dedup *d = m->d;
+	size_t i, j;
+
+	for (i = 0; i < d->ncovs; i++) {
+		d->covs[i].node = m->o->node_rank[d->covs[i].node];
+		d->covs[i].ctx = d->covs[i].ctx ? m->o->ctx_rank[d->covs[i].ctx] : 0;
+	}
+	for (i = 1; i < d->ncovs; i++) {
+		struct dcov t = d->covs[i];
+
+		for (j = i; j > 0 && cov_cmp(&t, &d->covs[j - 1]) < 0; j--)
+			d->covs[j] = d->covs[j - 1];
+		d->covs[j] = t;
+	}
+	for (i = 0; i < d->ncovs;) {
+		struct dcov cur = d->covs[i++];
+		struct es_coverage c;
+
+		while (i < d->ncovs && d->covs[i].node == cur.node && d->covs[i].method == cur.method &&
+		    d->covs[i].ctx == cur.ctx && d->covs[i].start <= cur.end) {
+			if (d->covs[i].end > cur.end)
+				cur.end = d->covs[i].end;
+			i++;
+		}
+		memset(&c, 0, sizeof(c));
+		c.node = out_node(m, cur.node);
+		c.ctx = out_ctx(m, cur.ctx);
+		c.method = cur.method;
+		c.start_ns = cur.start;
+		c.end_ns = cur.end;
+		if (es_writer_coverage(m->w, &c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
+{
+	struct order o;
+	struct emitter m;
+	struct es_header h;
+	struct es_param params[2];
+	size_t np = 0, i;
+	int rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	memset(&m, 0, sizeof(m));
+	if (d->err->code)
+		return -1;
+	o.node_rank = ranks(d, SORT_NODES, d->nnodes, &o.node_of);
+	o.ctx_rank = o.node_rank ? ranks(d, SORT_CTXS, d->nctxs, &o.ctx_of) : NULL;
+	o.win_rank = o.ctx_rank ? ranks(d, SORT_WINS, d->nwins, &o.win_of) : NULL;
+	m.d = d;
+	m.o = &o;
+	m.w = w;
+	m.node_h = calloc(d->nnodes + 1, sizeof(uint32_t));
+	m.ctx_h = calloc(d->nctxs + 1, sizeof(uint32_t));
+	m.win_h = calloc(d->nwins + 1, sizeof(uint32_t));
+	m.mod_h = calloc(d->nmods + 1, sizeof(uint32_t));
+	m.str_h = calloc(d->strs.n + 1, sizeof(uint32_t));
+	if (!o.win_rank || !m.node_h || !m.ctx_h || !m.win_h || !m.mod_h || !m.str_h) {
+		nomem(d);
+		goto out;
+	}
+
+	memset(&h, 0, sizeof(h));
+	h.producer = producer;
+	h.source = "dedup";
+	h.host = !d->host_mixed && d->host ? str(d, d->host) : NULL;
+	h.start_ns = d->start_ns;
+	h.end_ns = d->end_ns;
+	params[np].key = "by";
+	params[np++].value = d->o.by_text ? d->o.by_text : "none";
+	if (d->o.window_ns) {
+		params[np].key = "window";
+		params[np++].value = d->o.window_text ? d->o.window_text : "";
+	}
+	h.params = params;
+	h.nparams = np;
+	if (es_writer_begin(w, &h) < 0)
+		goto out;
+
+	if (d->nruns) {
+		if (spill(d) < 0)
+			goto out;
+		free(d->slots);
+		d->slots = NULL;
+		if (sort_runs(d, &o) < 0 || merge_runs(d, &m) < 0)
+			goto out;
+	} else {
+		to_ranks(&o, d->e, d->n);
+		sort_edges(d->e, d->n);
+		for (i = 0; i < d->n; i++)
+			if (emit(&m, &d->e[i]) < 0)
+				goto out;
+	}
+	if (m.have && emit_one(&m, &m.cur) < 0)
+		goto out;
+	if (emit_coverage(&m) < 0)
+		goto out;
+	for (i = 0; i < d->nlosses; i++)
+		if (es_writer_loss(w, str(d, d->losses[i].name), d->losses[i].count) < 0)
+			goto out;
+	if (es_writer_end(w) < 0)
+		goto out;
+	d->st.nodes = d->nnodes;
+	d->st.modules = d->nmods;
+	rc = 0;
+out:
+	free(o.node_rank);
+	free(o.node_of);
+	free(o.ctx_rank);
+	free(o.ctx_of);
+	free(o.win_rank);
+	free(o.win_of);
+	free(m.node_h);
+	free(m.ctx_h);
+	free(m.win_h);
+	free(m.mod_h);
+	free(m.str_h);
+	return rc;
+}
+
+/* ---- lifecycle ---- */
+
+struct dedup *dedup_new(const struct dedup_opts *opts, struct tm_err *err)
+{
+	struct dedup *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		tm_err_set(err, TM_EXIT_ENV, "out of memory");
+		return NULL;
+	}
+	d->o = *opts;
+	d->err = err;
+	strtab_init(&d->strs);
+	idmap_init(&d->modmap);
+	idmap_init(&d->nodemap);
+	idmap_init(&d->ctxmap);
+	idmap_init(&d->winmap);
+	return d;
+}
+
+void dedup_free(struct dedup *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nruns; i++)
+		close(d->runs[i].fd);
+	free(d->runs);
+	strtab_free(&d->strs);
+	free(d->mods);
+	free(d->nodes);
+	free(d->ctxs);
+	free(d->wins);
+	idmap_free(&d->modmap);
+	idmap_free(&d->nodemap);
+	idmap_free(&d->ctxmap);
+	idmap_free(&d->winmap);
+	free(d->e);
+	free(d->slots);
+	free(d->covs);
+	free(d->losses);
+	free(d->seg_str.v);
+	free(d->seg_mod.v);
+	free(d->seg_node.v);
+	free(d->seg_ctx.v);
+	free(d);
+}
+
+const struct dedup_stats *dedup_stats(const struct dedup *d)
+{
+	return &d->st;
+}
