@@ -33,7 +33,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DTM_VERSION=\"$(VERSION)\" \
              -Ilibcommon -Ietw $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS_COMMON := -lzstd -lmsgpackc -lm
+LDLIBS_COMMON := -lzstd -lmsgpackc -lpthread -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 OBJ       := $(BUILD)/obj

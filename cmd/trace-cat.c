@@ -28,7 +28,7 @@ struct options {
 	uint64_t max_record;
 };
 
-enum { OPT_ALL = 'a', OPT_ENCODE = 256, OPT_STATS, OPT_JSON, OPT_ALLOW_TRUNCATED, OPT_LEVEL, OPT_MAX_RECORD };
+enum { OPT_ALL = 256, OPT_ENCODE, OPT_STATS, OPT_JSON, OPT_ALLOW_TRUNCATED, OPT_LEVEL, OPT_MAX_RECORD };
 
 static const struct option long_options[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
@@ -54,7 +54,7 @@ static void usage(void)
 	    "print statistics. With no FILE, or when FILE is -, read standard input.\n"
 	    "\n"
 	    "Modes:\n"
-	    "  -a, --all              decode every record (header, module, edge, coverage,\n"
+	    "      --all              decode every record (header, module, edge, coverage,\n"
 	    "                         trailer lines), not just edges: what --encode needs\n"
 	    "                         to rebuild the stream byte for byte\n"
 	    "      --encode           read NDJSON, write a zstd-compressed edge stream\n"
@@ -80,11 +80,13 @@ static void usage(void)
 static int read_input(const struct options *o, const char *path, FILE *out, struct esstats *st,
     struct progress *pg, uint64_t *edges_total, struct tm_err *err)
 {
-	struct es_reader_opts ropts = { (size_t)o->max_record, o->allow_truncated };
+	struct es_reader_opts ropts = { .max_record = (size_t)o->max_record,
+		.allow_truncated = o->allow_truncated };
 	const char *name = cli_input_name(path);
 	struct es_reader *r;
 	struct es_event ev;
 	const char *msg;
+	uint64_t edges_before = *edges_total;
 	int fd, rc;
 
 	fd = cli_open_input(path, err);
@@ -113,8 +115,8 @@ static int read_input(const struct options *o, const char *path, FILE *out, stru
 	}
 	if (rc == 0 && es_reader_truncated(r, &msg) && !o->quiet) {
 		progress_done(pg);
-		cli_warn(prog, "%s: truncated stream (%s): kept the complete records before it",
-		    name, msg);
+		cli_warn(prog, "%s: truncated stream (%s): kept %llu edges in %u segments before it",
+		    name, msg, (unsigned long long)(*edges_total - edges_before), es_reader_segment(r));
 	}
 	if (o->mode == MODE_STATS)
 		esstats_end_input(st);
@@ -283,7 +285,7 @@ int main(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "ao:fqvhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:fqvhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_ENCODE:
 			if (o.mode == MODE_STATS)

@@ -41,12 +41,12 @@ static void usage(void)
 	    "stream with one record per edge identity and window. With no FILE, or when\n"
 	    "FILE is -, read standard input.\n"
 	    "\n"
-	    "  -w, --window DURATION  aligned tumbling windows (30s, 5m, 1h, 1d); a record\n"
+	    "      --window DURATION  aligned tumbling windows (30s, 5m, 1h, 1d); a record\n"
 	    "                         counts in the window of its first_seen (default: the\n"
 	    "                         whole input is one window)\n"
-	    "  -b, --by KEYS          context keys in the edge identity: none (default), or\n"
+	    "      --by KEYS          context keys in the edge identity: none (default), or\n"
 	    "                         a comma-separated set of host, container, pid, comm\n"
-	    "  -m, --max-memory SIZE  spill sorted runs to $TMPDIR beyond SIZE (64M, 1G)\n"
+	    "      --max-memory SIZE  spill sorted runs to $TMPDIR beyond SIZE (64M, 1G)\n"
 	    "      --level N          zstd level of the output (1-19, default 3)\n"
 	    "      --allow-truncated  keep the complete records of truncated inputs\n"
 	    "  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
@@ -69,7 +69,7 @@ struct options {
 static int fold_input(const struct options *o, struct dedup *d, const char *path,
     struct progress *pg, struct tm_err *err)
 {
-	struct es_reader_opts ropts = { 0, o->allow_truncated };
+	struct es_reader_opts ropts = { .allow_truncated = o->allow_truncated };
 	const char *name = cli_input_name(path), *msg;
 	struct es_reader *r;
 	int fd, rc;
@@ -156,23 +156,20 @@ int main(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "w:b:m:o:fqvhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:fqvhV", long_options, NULL)) != -1) {
 		switch (c) {
-		case 'w':
 		case OPT_WINDOW:
 			if (cli_parse_duration(optarg, &o.d.window_ns) < 0 || o.d.window_ns == 0)
 				return cli_usage_error(prog, "--window: expected a duration such as 30s, 5m, 1h, got '%s'",
 				    optarg);
 			o.d.window_text = optarg;
 			break;
-		case 'b':
 		case OPT_BY:
 			if (dedup_parse_by(optarg, &o.d.by) < 0)
 				return cli_usage_error(prog, "--by: expected none or host,container,pid,comm, got '%s'",
 				    optarg);
 			o.d.by_text = optarg;
 			break;
-		case 'm':
 		case OPT_MAX_MEMORY:
 			if (cli_parse_size(optarg, &o.d.max_memory) < 0 || o.d.max_memory < (1u << 20))
 				return cli_usage_error(prog, "--max-memory: expected a size of at least 1M, got '%s'",

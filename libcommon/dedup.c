@@ -369,6 +369,14 @@ static uint32_t map_node(struct dedup *d, const struct es_reader *r, uint32_t rn
 	return id;
 }
 
+/* The common case inline: the node was already mapped in this segment. */
+static inline uint32_t map_node_fast(struct dedup *d, const struct es_reader *r, uint32_t rnid)
+{
+	if (rnid < d->seg_node.cap && d->seg_node.v[rnid])
+		return d->seg_node.v[rnid];
+	return map_node(d, r, rnid);
+}
+
 static int ctx_eq(const void *ctx, uint32_t id, const void *key)
 {
 	const struct dctx *a = &((const struct dedup *)ctx)->ctxs[id], *b = key;
@@ -504,10 +512,39 @@ static size_t table_bytes(const struct dedup *d)
 	return d->n * sizeof(struct dedge) + (d->slots ? (d->mask + 1) * sizeof(uint64_t) : 0);
 }
 
+static void free_slots(struct dedup *d)
+{
+	if (d->slots)
+		mem_big_free(d->slots, (d->mask + 1) * sizeof(*d->slots));
+	d->slots = NULL;
+	d->mask = 0;
+}
+
+/* Room for `need` entries (huge-page backed, see mem_big_alloc). */
+static int entries_reserve(struct dedup *d, size_t need)
+{
+	size_t ncap = d->cap ? d->cap : 4096;
+	struct dedge *ne;
+
+	if (need <= d->cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	ne = mem_big_alloc(ncap * sizeof(*ne));
+	if (!ne)
+		return nomem(d);
+	if (d->n)
+		memcpy(ne, d->e, d->n * sizeof(*ne));
+	mem_big_free(d->e, d->cap * sizeof(*d->e));
+	d->e = ne;
+	d->cap = ncap;
+	return 0;
+}
+
 static int index_grow(struct dedup *d)
 {
 	size_t ncap = d->slots ? (d->mask + 1) * 2 : 1024, i;
-	uint64_t *ns = calloc(ncap, sizeof(*ns));
+	uint64_t *ns = mem_big_alloc(ncap * sizeof(*ns));
 
 	if (!ns)
 		return nomem(d);
@@ -520,7 +557,7 @@ static int index_grow(struct dedup *d)
 			pos = (pos + 1) & (ncap - 1);
 		ns[pos] = (h >> 32) << 32 | (uint64_t)(i + 1);
 	}
-	free(d->slots);
+	free_slots(d);
 	d->slots = ns;
 	d->mask = ncap - 1;
 	return 0;
@@ -604,7 +641,7 @@ static int spill(struct dedup *d)
 	return 0;
 }
 
-static void fold(const struct dedup *d, struct dedge *a, const struct dedge *b)
+static inline void fold(const struct dedup *d, struct dedge *a, const struct dedge *b)
 {
 	a->count = es_count_add(a->count, b->count);
 	if (b->first && (!a->first || b->first < a->first))
@@ -616,7 +653,7 @@ static void fold(const struct dedup *d, struct dedge *a, const struct dedge *b)
 		a->confidence = b->confidence;
 	if (b->edge_class > a->edge_class)
 		a->edge_class = b->edge_class;
-	if (optstr_cmp(d, b->site, a->site) < 0)
+	if (b->site && optstr_cmp(d, b->site, a->site) < 0)
 		a->site = b->site;
 }
 
@@ -630,13 +667,10 @@ static int insert(struct dedup *d, const struct dedge *x, uint64_t h)
 		if (index_grow(d) < 0)
 			return -1;
 	}
-	if (d->n == d->cap) {
-		void *p = d->e;
-
-		if (d->n >= UINT32_MAX - 1 || mem_grow(&p, &d->cap, d->n + 1, sizeof(*d->e)) < 0)
-			return nomem(d);
-		d->e = p;
-	}
+	if (d->n >= UINT32_MAX - 1)
+		return nomem(d);
+	if (d->n == d->cap && entries_reserve(d, d->n + 1) < 0)
+		return -1;
 	d->e[d->n] = *x;
 	for (pos = h & d->mask; d->slots[pos]; pos = (pos + 1) & d->mask)
 		;
@@ -646,6 +680,34 @@ static int insert(struct dedup *d, const struct dedge *x, uint64_t h)
 		d->st.peak_bytes = table_bytes(d);
 	return 0;
 }
+
+/* Look an edge up and fold it in, or insert it. */
+static inline int probe(struct dedup *d, const struct dedge *k, uint64_t h)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t pos;
+
+	if (d->slots) {
+		for (pos = h & d->mask; d->slots[pos]; pos = (pos + 1) & d->mask) {
+			uint64_t s = d->slots[pos];
+			struct dedge *t = &d->e[(uint32_t)s - 1];
+
+			if ((uint32_t)(s >> 32) == tag && key_eq(t, k->caller, k->callee, k->ctx, k->win)) {
+				fold(d, t, k);
+				return 0;
+			}
+		}
+	}
+	return insert(d, k, h);
+}
+
+/*
+ * Distances of the probe pipeline: the index slot of edge i + SLOT_AHEAD and
+ * the entry of edge i + ENTRY_AHEAD are prefetched while edge i is folded, so
+ * about SLOT_AHEAD cache misses are in flight at any time.
+ */
+#define SLOT_AHEAD 16
+#define ENTRY_AHEAD 8
 
 /* Fold a chunk of at most CHUNK input edges. */
 static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es_edge *in, size_t n)
@@ -658,51 +720,32 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 		const struct es_edge *e = &in[i];
 		struct dedge *k = &x[i];
 
-		k->caller = map_node(d, r, e->caller);
-		k->callee = map_node(d, r, e->callee);
+		k->caller = map_node_fast(d, r, e->caller);
+		k->callee = map_node_fast(d, r, e->callee);
 		k->ctx = map_ctx(d, r, e->ctx);
 		k->win = window_of(d, r, e);
-		if (!k->caller || !k->callee || k->ctx == UINT32_MAX || k->win == UINT32_MAX)
+		k->site = e->site ? map_string(d, r, e->site) : 0;
+		if (!k->caller || !k->callee || k->ctx == UINT32_MAX || k->win == UINT32_MAX ||
+		    k->site == UINT32_MAX)
 			return -1;
 		k->count = e->count;
 		k->first = e->first_ns;
 		k->last = e->last_ns;
 		k->evidence = e->evidence;
-		k->site = map_string(d, r, e->site);
-		if (k->site == UINT32_MAX)
-			return -1;
 		k->confidence = e->confidence;
 		k->edge_class = e->edge_class;
 		h[i] = edge_hash(k->caller, k->callee, k->ctx, k->win);
-		if (d->slots)
-			__builtin_prefetch(&d->slots[h[i] & d->mask]);
 	}
-	if (d->slots)
-		for (i = 0; i < n; i++) {
-			uint64_t s = d->slots[h[i] & d->mask];
+	for (i = 0; i < n + SLOT_AHEAD; i++) {
+		if (d->slots && i < n)
+			__builtin_prefetch(&d->slots[h[i] & d->mask]);
+		if (d->slots && i >= SLOT_AHEAD - ENTRY_AHEAD && i - (SLOT_AHEAD - ENTRY_AHEAD) < n) {
+			uint64_t s = d->slots[h[i - (SLOT_AHEAD - ENTRY_AHEAD)] & d->mask];
 
 			if (s)
 				__builtin_prefetch(&d->e[(uint32_t)s - 1]);
 		}
-	for (i = 0; i < n; i++) {
-		const struct dedge *k = &x[i];
-		uint32_t tag = (uint32_t)(h[i] >> 32);
-		size_t pos;
-		int found = 0;
-
-		if (d->slots) {
-			for (pos = h[i] & d->mask; d->slots[pos]; pos = (pos + 1) & d->mask) {
-				uint64_t s = d->slots[pos];
-				struct dedge *t = &d->e[(uint32_t)s - 1];
-
-				if ((uint32_t)(s >> 32) == tag && key_eq(t, k->caller, k->callee, k->ctx, k->win)) {
-					fold(d, t, k);
-					found = 1;
-					break;
-				}
-			}
-		}
-		if (!found && insert(d, k, h[i]) < 0)
+		if (i >= SLOT_AHEAD && probe(d, &x[i - SLOT_AHEAD], h[i - SLOT_AHEAD]) < 0)
 			return -1;
 	}
 	d->st.records += n;
@@ -1165,13 +1208,8 @@ static int sort_runs(struct dedup *d, const struct order *o)
 	for (i = 0; i < d->nruns; i++) {
 		size_t bytes = d->runs[i].count * sizeof(struct dedge);
 
-		if (d->runs[i].count > d->cap) {
-			void *p = d->e;
-
-			if (mem_grow(&p, &d->cap, d->runs[i].count, sizeof(*d->e)) < 0)
-				return nomem(d);
-			d->e = p;
-		}
+		if (entries_reserve(d, d->runs[i].count) < 0)
+			return -1;
 		if (read_all(d, d->runs[i].fd, d->e, bytes, 0) < 0)
 			return -1;
 		to_ranks(o, d->e, d->runs[i].count);
@@ -1193,14 +1231,9 @@ static int merge_runs(struct dedup *d, struct emitter *m)
 	if (!b)
 		return nomem(d);
 	/* The entries buffer is free now: carve the run buffers out of it. */
-	if (d->cap < d->nruns * RUNBUF_EDGES) {
-		void *p = d->e;
-
-		if (mem_grow(&p, &d->cap, d->nruns * RUNBUF_EDGES, sizeof(*d->e)) < 0) {
-			free(b);
-			return nomem(d);
-		}
-		d->e = p;
+	if (entries_reserve(d, d->nruns * RUNBUF_EDGES) < 0) {
+		free(b);
+		return -1;
 	}
 	for (i = 0; i < d->nruns; i++) {
 		b[i].fd = d->runs[i].fd;
@@ -1333,8 +1366,7 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	if (d->nruns) {
 		if (spill(d) < 0)
 			goto out;
-		free(d->slots);
-		d->slots = NULL;
+		free_slots(d);
 		if (sort_runs(d, &o) < 0 || merge_runs(d, &m) < 0)
 			goto out;
 	} else {
@@ -1409,8 +1441,8 @@ void dedup_free(struct dedup *d)
 	idmap_free(&d->nodemap);
 	idmap_free(&d->ctxmap);
 	idmap_free(&d->winmap);
-	free(d->e);
-	free(d->slots);
+	mem_big_free(d->e, d->cap * sizeof(*d->e));
+	free_slots(d);
 	free(d->covs);
 	free(d->losses);
 	free(d->seg_str.v);

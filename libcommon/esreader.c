@@ -20,10 +20,10 @@
 #include "mem.h"
 #include "mpread.h"
 #include "strtab.h"
+#include "zsource.h"
 
 #define DEFAULT_MAX_RECORD ((size_t)64 << 20)
 #define INITIAL_BUF        ((size_t)1 << 20)
-#define ZSTD_WINDOW_LOG_MAX 27
 
 struct rmodule {
 	uint32_t name, path, purl;
@@ -39,13 +39,7 @@ struct es_reader {
 	size_t max_record;
 	int allow_truncated;
 
-	ZSTD_DCtx *dctx;
-	uint8_t *in;
-	size_t in_cap, in_len, in_pos;
-	uint64_t bytes_in;
-	int eof;
-	size_t zret;			/* last ZSTD_decompressStream result: 0 = frame complete */
-	int checked_magic;
+	struct zsource *zs;
 
 	uint8_t *buf;			/* decompressed bytes; unparsed ones in [start, len) */
 	size_t start, len, cap;
@@ -136,41 +130,6 @@ static const char *record_name(unsigned type)
 
 /* ---- input ---- */
 
-static int read_more_input(struct es_reader *r)
-{
-	ssize_t n;
-
-	for (;;) {
-		n = read(r->fd, r->in, r->in_cap);
-		if (n >= 0)
-			break;
-		if (errno != EINTR) {
-			tm_err_errno(r->err, TM_EXIT_ENV, errno, "%s: read error", r->name);
-			return -1;
-		}
-	}
-	if (n == 0) {
-		r->eof = 1;
-		return 0;
-	}
-	if (!r->checked_magic) {
-		uint32_t magic = 0;
-
-		/* The first frame is checked by hand to tell "not a stream" apart
-		 * from corruption. A short first read falls through to zstd. */
-		if (n >= 4) {
-			magic = mpr_le32(r->in);
-			if (magic != 0xFD2FB528u && (magic & 0xFFFFFFF0u) != 0x184D2A50u)
-				return bad(r, "not an edge stream (not zstd-compressed data)");
-		}
-		r->checked_magic = 1;
-	}
-	r->in_len = (size_t)n;
-	r->in_pos = 0;
-	r->bytes_in += (uint64_t)n;
-	return 1;
-}
-
 static int zstd_fail(struct es_reader *r, size_t code)
 {
 	switch (ZSTD_getErrorCode(code)) {
@@ -189,44 +148,32 @@ static int zstd_fail(struct es_reader *r, size_t code)
  * Decompress more bytes into buf[len..cap). Returns the number of bytes
  * produced (> 0), 0 at the clean end of the input, -1 on error; a stream
  * that ends inside a zstd frame is reported as truncated (-1, or 0 with
- * r->truncated set).
+ * allow_truncated).
  */
 static long fill(struct es_reader *r)
 {
-	for (;;) {
-		ZSTD_outBuffer out = { r->buf, r->cap, r->len };
-		ZSTD_inBuffer in;
-		size_t ret;
+	size_t n;
 
-		if (r->in_pos == r->in_len && !r->eof) {
-			int n = read_more_input(r);
-
-			if (n < 0)
-				return -1;
-			if (n == 0)
-				continue;
-		}
-		if (r->in_pos == r->in_len && r->eof) {
-			if (r->bytes_in == 0)
-				return bad(r, "empty input (not an edge stream)");
-			if (r->zret != 0)
-				return truncated(r, "input ends inside a zstd frame") < 0 ? -1 : 0;
-			return 0;
-		}
-		in.src = r->in;
-		in.size = r->in_len;
-		in.pos = r->in_pos;
-		ret = ZSTD_decompressStream(r->dctx, &out, &in);
-		r->in_pos = in.pos;
-		if (ZSTD_isError(ret))
-			return zstd_fail(r, ret);
-		r->zret = ret;
-		if (out.pos > r->len) {
-			long produced = (long)(out.pos - r->len);
-
-			r->len = out.pos;
-			return produced;
-		}
+	switch (zs_read(r->zs, r->buf + r->len, r->cap - r->len, &n)) {
+	case ZS_DATA:
+		r->len += n;
+		return (long)n;
+	case ZS_END:
+		return 0;
+	case ZS_EMPTY:
+		return bad(r, "empty input (not an edge stream)");
+	case ZS_NOTZSTD:
+		return bad(r, "not an edge stream (not zstd-compressed data)");
+	case ZS_TRUNC:
+		return truncated(r, "input ends inside a zstd frame") < 0 ? -1 : 0;
+	case ZS_CORRUPT:
+		return zstd_fail(r, zs_zstd_error(r->zs));
+	case ZS_IO:
+		tm_err_errno(r->err, TM_EXIT_ENV, zs_errno(r->zs), "%s: read error", r->name);
+		return -1;
+	default:
+		tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
+		return -1;
 	}
 }
 
@@ -331,7 +278,7 @@ int es_reader_truncated(const struct es_reader *r, const char **msg)
 
 uint64_t es_reader_bytes_in(const struct es_reader *r)
 {
-	return r->bytes_in;
+	return zs_bytes_in(r->zs);
 }
 
 /* ---- record decoding ---- */
@@ -834,6 +781,8 @@ static int decode_edges(struct es_reader *r, struct mpr *c, size_t *nedges)
 		if (read_key(r, c, &key, &klen, ES_REC_EDGES) < 0)
 			return -1;
 		if (key_is(key, klen, "n")) {
+			if (have_n)
+				return bad(r, "malformed edges record: repeated key n");
 			if (get_uint(r, c, &n, "edge count") < 0)
 				return -1;
 			if (n > ES_BLOCK_MAX)
@@ -849,6 +798,8 @@ static int decode_edges(struct es_reader *r, struct mpr *c, size_t *nedges)
 				return bad(r, "malformed edges record");
 			continue;
 		}
+		if (present >> k & 1)
+			return bad(r, "malformed edges record: repeated column %s", edge_cols[k].name);
 		if (mpr_bin(c, &col[k], &len) != MPR_OK)
 			return bad(r, "malformed edges record: column %s is not bin", edge_cols[k].name);
 		if (!have_n || len != n * edge_cols[k].width)
@@ -985,6 +936,9 @@ static int decode_trailer(struct es_reader *r, struct mpr *c)
 		} else if (key_is(k, klen, "losses")) {
 			uint32_t j;
 			void *p;
+
+			if (loss_ids)
+				return bad(r, "malformed trailer: repeated key losses");
 
 			if (mpr_map(c, &nl) != MPR_OK)
 				return bad(r, "malformed trailer: losses is not a map");
@@ -1212,15 +1166,11 @@ struct es_reader *es_reader_new(int fd, const char *name, const struct es_reader
 	strtab_init(&r->strs);
 	strtab_init(&r->hstrs);
 	strtab_init(&r->lstrs);
-	r->zret = 0;
-	r->dctx = ZSTD_createDCtx();
-	r->in_cap = ZSTD_DStreamInSize();
-	r->in = malloc(r->in_cap);
+	r->zs = zs_new(fd, !(opts && opts->single_thread));
 	r->cap = INITIAL_BUF;
 	r->buf = malloc(r->cap);
 	r->edges = malloc(ES_BLOCK_MAX * sizeof(*r->edges));
-	if (!r->dctx || !r->in || !r->buf || !r->edges ||
-	    ZSTD_isError(ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX))) {
+	if (!r->zs || !r->buf || !r->edges) {
 		tm_err_set(err, TM_EXIT_ENV, "%s: out of memory", name);
 		es_reader_free(r);
 		return NULL;
@@ -1232,8 +1182,7 @@ void es_reader_free(struct es_reader *r)
 {
 	if (!r)
 		return;
-	ZSTD_freeDCtx(r->dctx);
-	free(r->in);
+	zs_free(r->zs);
 	free(r->buf);
 	free(r->edges);
 	free(r->mods);

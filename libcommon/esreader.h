@@ -22,6 +22,7 @@ struct es_reader;
 struct es_reader_opts {
 	size_t max_record;	/* largest record accepted, 0 = 64 MiB */
 	int allow_truncated;	/* end quietly at a truncation (see es_reader_truncated) */
+	int single_thread;	/* decompress in the caller's thread, not ahead */
 };
 
 enum es_event_kind {

@@ -727,6 +727,17 @@ void es_writer_free(struct es_writer *w)
 	free(w);
 }
 
+/* Strings outside the string table obey the same length limit. */
+static int too_long(struct es_writer *w, const char *s)
+{
+	if (s && strlen(s) > ES_STRING_MAX) {
+		tm_err_set(w->err, TM_EXIT_DATA, "%s: string of %zu bytes exceeds the %u-byte limit",
+		    w->name, strlen(s), (unsigned)ES_STRING_MAX);
+		return 1;
+	}
+	return 0;
+}
+
 static int param_cmp(const void *a, const void *b)
 {
 	const struct es_param *x = a, *y = b;
@@ -743,6 +754,13 @@ int es_writer_begin(struct es_writer *w, const struct es_header *h)
 		return -1;
 	if (w->in_segment && es_writer_end(w) < 0)
 		return -1;
+	if (too_long(w, h->producer) || too_long(w, h->host) || too_long(w, h->source))
+		return -1;
+	for (i = 0; i < h->nparams; i++)
+		if (!h->params[i].key || too_long(w, h->params[i].key) || too_long(w, h->params[i].value)) {
+			tm_err_set(w->err, TM_EXIT_DATA, "%s: bad header parameter", w->name);
+			return -1;
+		}
 	kind_new_segment(&w->str);
 	kind_new_segment(&w->mod);
 	kind_new_segment(&w->node);
@@ -917,6 +935,11 @@ int es_writer_edge(struct es_writer *w, const struct es_edge *e)
 		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: edge outside a segment", w->name);
 		return -1;
 	}
+	if (e->confidence > 100) {
+		tm_err_set(w->err, TM_EXIT_DATA, "%s: edge confidence %u is above 100", w->name,
+		    (unsigned)e->confidence);
+		return -1;
+	}
 	if (!e->caller || e->caller > w->node.n || !e->callee || e->callee > w->node.n ||
 	    e->ctx > w->ctx.n || e->window > w->win.n || e->site > w->strs.n) {
 		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: bad edge handles", w->name);
@@ -963,7 +986,7 @@ int es_writer_loss(struct es_writer *w, const char *name, uint64_t count)
 	size_t i;
 	void *p;
 
-	if (w->err->code)
+	if (w->err->code || too_long(w, name))
 		return -1;
 	for (i = 0; i < w->nlosses; i++)
 		if (strcmp(w->losses[i].name, name) == 0) {

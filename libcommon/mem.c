@@ -5,6 +5,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 int mem_grow(void **p, size_t *cap, size_t need, size_t elsize)
 {
@@ -64,4 +67,35 @@ uint64_t mem_hash(const void *data, size_t len, uint64_t seed)
 		h = mix(t ^ 0xc0ac29b7c97c50ddull ^ h, 0x3f84d5b5b5470917ull);
 	}
 	return mix(h, 0x9216d5d98979fb1bull);
+}
+
+void *mem_big_alloc(size_t bytes)
+{
+#ifdef __linux__
+	void *p;
+
+	if (bytes < ((size_t)4 << 20))
+		return calloc(1, bytes);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+#else
+	return calloc(1, bytes);
+#endif
+}
+
+void mem_big_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+#ifdef __linux__
+	if (bytes >= ((size_t)4 << 20)) {
+		munmap(p, bytes);
+		return;
+	}
+#endif
+	(void)bytes;
+	free(p);
 }

@@ -188,7 +188,6 @@ void ndjson_write_event(FILE *f, const struct es_reader *r, const struct es_even
 		const struct es_header *h = ev->header;
 
 		fputs("{\"type\":\"header\"", f);
-		put_ukey(f, NULL, "segment", es_reader_segment(r));
 		put_skey(f, NULL, "format", ES_FORMAT_NAME);
 		put_ukey(f, NULL, "major", h->major);
 		put_ukey(f, NULL, "minor", h->minor);
@@ -295,6 +294,7 @@ struct ndjson_encoder {
 	struct tm_err *err;
 	struct json_doc *doc;
 	int in_segment;
+	unsigned long segments;
 	/* Modules declared by module lines: "name\0build_id" -> module handle. */
 	struct strtab modkeys;
 	uint32_t *modh;
@@ -420,6 +420,7 @@ static int begin_segment(struct ndjson_encoder *e, const struct es_header *h)
 	if (es_writer_begin(e->w, h) < 0)
 		return -1;
 	e->in_segment = 1;
+	e->segments++;
 	return 0;
 }
 
@@ -437,7 +438,7 @@ static int ensure_segment(struct ndjson_encoder *e)
 
 static int encode_header(struct ndjson_encoder *e, const struct json_value *o)
 {
-	static const char *const keys[] = { "type", "segment", "format", "major", "minor",
+	static const char *const keys[] = { "type", "format", "major", "minor",
 		"producer", "host", "source", "start", "end", "params", NULL };
 	struct es_header h;
 	struct es_param *params = NULL;
@@ -457,7 +458,7 @@ static int encode_header(struct ndjson_encoder *e, const struct json_value *o)
 		return -1;
 	if (r && v != ES_FORMAT_MAJOR)
 		return fail(e, "major", "unsupported format version");
-	if (get_u64(e, o, "minor", &v, UINT32_MAX) < 0 || get_u64(e, o, "segment", &v, UINT32_MAX) < 0)
+	if (get_u64(e, o, "minor", &v, UINT32_MAX) < 0)
 		return -1;
 	if (get_str(e, o, "producer", &h.producer, NULL) < 0 || get_str(e, o, "host", &h.host, NULL) < 0 ||
 	    get_str(e, o, "source", &h.source, NULL) < 0 ||
@@ -902,6 +903,9 @@ int ndjson_encode_line(struct ndjson_encoder *e, const char *line, size_t len, c
 
 int ndjson_encoder_finish(struct ndjson_encoder *e)
 {
+	/* No records at all still makes a valid stream: one empty segment. */
+	if (!e->segments && ensure_segment(e) < 0)
+		return -1;
 	if (!e->in_segment)
 		return 0;
 	e->in_segment = 0;

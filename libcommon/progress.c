@@ -36,7 +36,7 @@ void progress_update(struct progress *p, uint64_t bytes_in, uint64_t records, ui
 		return;
 	p->last_ns = now;
 	secs = (double)(now - p->start_ns) / 1e9;
-	fprintf(stderr, "\r%s: %.1f MiB read, %llu records (%.2f M/s)", p->prog,
+	fprintf(stderr, "\r%s: %.1f MiB read, %llu edges (%.2f M/s)", p->prog,
 	    (double)bytes_in / 1048576.0, (unsigned long long)records,
 	    (double)records / secs / 1e6);
 	if (distinct)

@@ -19,7 +19,7 @@ struct progress {
 void progress_init(struct progress *p, const char *prog, int verbose, int quiet);
 /*
  * Report progress: cheap to call per block; prints at most every 0.5 s and
- * only after the first second. `what` counts records, `distinct` may be 0.
+ * only after the first second. `records` counts edges, `distinct` may be 0.
  */
 void progress_update(struct progress *p, uint64_t bytes_in, uint64_t records, uint64_t distinct);
 /* Clear the line if one was shown. */

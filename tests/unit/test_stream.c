@@ -165,6 +165,9 @@ static struct buf sample_stream(int reverse, int segments)
 	return sample_n(reverse, segments, 10000);
 }
 
+/* Decode in the caller's thread instead of with read-ahead (both are tested). */
+static int single_thread;
+
 /* Summary of a decoded stream, to compare two decodes. */
 struct summary {
 	int rc;
@@ -185,7 +188,8 @@ static uint64_t fnv(uint64_t h, const char *s)
 static struct summary decode(const void *bytes, size_t len, int allow_truncated, char *msg,
     size_t msgsize)
 {
-	struct es_reader_opts opts = { 0, allow_truncated };
+	struct es_reader_opts opts = { .allow_truncated = allow_truncated,
+		.single_thread = single_thread };
 	struct tm_err err = { 0, "" };
 	struct summary s;
 	FILE *f = file_of(bytes, len);
@@ -301,7 +305,7 @@ static void test_round_trip(void)
 static void test_fields(void)
 {
 	struct buf b = sample_stream(0, 1);
-	struct es_reader_opts opts = { 0, 0 };
+	struct es_reader_opts opts = { .max_record = 0 };
 	struct tm_err err = { 0, "" };
 	FILE *f = file_of(b.p, b.len);
 	struct es_reader *r = es_reader_new(fileno(f), "in.es", &opts, &err);
@@ -746,7 +750,7 @@ static void test_record_limit(void)
 {
 	/* A valid string record larger than a small limit is refused, bounded. */
 	struct tm_err err = { 0, "" };
-	struct es_reader_opts opts = { 1 << 16, 0 };
+	struct es_reader_opts opts = { .max_record = 1 << 16 };
 	FILE *f = tmpfile();
 	struct es_writer *w = es_writer_new(fileno(f), "big", NULL, &err);
 	struct es_header h;
@@ -845,6 +849,12 @@ int main(void)
 	RUN(test_readable_by_msgpack_c);
 	RUN(test_cut_everywhere);
 	RUN(test_flips);
+	single_thread = 1;
+	RUN(test_cut_everywhere);
+	RUN(test_flips);
+	RUN(test_round_trip);
+	RUN(test_bad_inputs);
+	single_thread = 0;
 	RUN(test_allow_truncated);
 	RUN(test_forward_compatible);
 	RUN(test_bad_inputs);
