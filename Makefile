@@ -63,6 +63,8 @@ BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # BPF programs and their skeletons (bpf/bpf.mk defines EXTRA_DEPS_trace-capture).
 -include bpf/bpf.mk
+# The Windows build of etw-capture (make windows).
+-include etw/windows.mk
 
 MAN1      := $(sort $(wildcard man/*.1))
 MAN5      := $(sort $(wildcard man/*.5))
