@@ -128,6 +128,25 @@ check: deps
 bench: all
 	BUILD=$(BUILD) sh bench/run
 
+# Fuzzing (clang's libFuzzer): one binary per tests/fuzz/fuzz_*.c, linked with
+# every library source; seed corpora are built from the test inputs.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIBSRC   = $(LIB_SRC) $(ETW_SRC)
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(ETW_SRC) $(wildcard libcommon/*.h etw/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DTM_VERSION=\"$(VERSION)\" -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-Ilibcommon -Ietw -I. -I$(BUILD)/bpf -o $@ $< $(FUZZ_LIBSRC) \
+		-lbpf -lelf -lz $(LDLIBS_COMMON)
+
+fuzz: all $(FUZZERS)
+	sh tests/fuzz/seeds.sh $(BUILD) build/fuzz/corpus
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/

@@ -285,7 +285,7 @@ int main(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "o:fqvhV", long_options, NULL)) != -1) {
+	while ((c = cli_getopt(prog, argc, argv, "o:fqvhV", long_options)) != -1) {
 		switch (c) {
 		case OPT_ENCODE:
 			if (o.mode == MODE_STATS)

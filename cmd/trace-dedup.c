@@ -72,6 +72,7 @@ static int fold_input(const struct options *o, struct dedup *d, const char *path
 	struct es_reader_opts ropts = { .allow_truncated = o->allow_truncated };
 	const char *name = cli_input_name(path), *msg;
 	struct es_reader *r;
+	uint64_t before = dedup_stats(d)->records;
 	int fd, rc;
 
 	fd = cli_open_input(path, err);
@@ -81,8 +82,8 @@ static int fold_input(const struct options *o, struct dedup *d, const char *path
 	rc = r ? dedup_add(d, r, pg) : -1;
 	if (rc == 0 && es_reader_truncated(r, &msg) && !o->quiet) {
 		progress_done(pg);
-		cli_warn(prog, "%s: truncated stream (%s): kept the complete records before it",
-		    name, msg);
+		cli_warn(prog, "%s: truncated stream (%s): kept %llu edges before it", name, msg,
+		    (unsigned long long)(dedup_stats(d)->records - before));
 	}
 	es_reader_free(r);
 	cli_close_input(fd);
@@ -156,19 +157,17 @@ int main(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "o:fqvhV", long_options, NULL)) != -1) {
+	while ((c = cli_getopt(prog, argc, argv, "o:fqvhV", long_options)) != -1) {
 		switch (c) {
 		case OPT_WINDOW:
 			if (cli_parse_duration(optarg, &o.d.window_ns) < 0 || o.d.window_ns == 0)
 				return cli_usage_error(prog, "--window: expected a duration such as 30s, 5m, 1h, got '%s'",
 				    optarg);
-			o.d.window_text = optarg;
 			break;
 		case OPT_BY:
 			if (dedup_parse_by(optarg, &o.d.by) < 0)
 				return cli_usage_error(prog, "--by: expected none or host,container,pid,comm, got '%s'",
 				    optarg);
-			o.d.by_text = optarg;
 			break;
 		case OPT_MAX_MEMORY:
 			if (cli_parse_size(optarg, &o.d.max_memory) < 0 || o.d.max_memory < (1u << 20))

@@ -5,11 +5,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef O_BINARY
+#define O_BINARY 0	/* only Windows translates line ends on read */
+#endif
 
 #ifndef TM_VERSION
 #define TM_VERSION "0.0.0"
@@ -110,6 +115,26 @@ int cli_parse_duration(const char *s, uint64_t *ns)
 	return -1;
 }
 
+void cli_format_duration(uint64_t ns, char *buf, size_t size)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{ "d", 86400000000000ull }, { "h", 3600000000000ull }, { "m", 60000000000ull },
+		{ "s", 1000000000ull }, { "ms", 1000000 }, { "us", 1000 }, { "ns", 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ns % units[i].mult == 0 && ns) {
+			snprintf(buf, size, "%llu%s", (unsigned long long)(ns / units[i].mult),
+			    units[i].suffix);
+			return;
+		}
+	snprintf(buf, size, "0s");
+}
+
 int cli_parse_size(const char *s, uint64_t *bytes)
 {
 	const char *end;
@@ -161,7 +186,7 @@ int cli_open_input(const char *path, struct tm_err *err)
 
 	if (strcmp(path, "-") == 0)
 		return STDIN_FILENO;
-	fd = open(path, O_RDONLY);
+	fd = open(path, O_RDONLY | O_BINARY);
 	if (fd < 0) {
 		tm_err_errno(err, TM_EXIT_ENV, errno, "%s", path);
 		return -1;
@@ -183,4 +208,34 @@ void cli_close_input(int fd)
 const char *cli_input_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "(stdin)" : path;
+}
+
+int cli_getopt(const char *prog, int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts)
+{
+	char opts[128];
+	const char *text;
+	int c, plus = shortopts[0] == '+';
+
+	/* ':' first (after '+') makes a missing argument return ':'. */
+	snprintf(opts, sizeof(opts), "%s:%s", plus ? "+" : "", shortopts + plus);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	text = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	if (c == ':') {
+		if (strncmp(text, "--", 2) == 0)
+			fprintf(stderr, "%s: option '%s' requires an argument\n", prog, text);
+		else
+			fprintf(stderr, "%s: option '-%c' requires an argument\n", prog, optopt);
+	} else if (strncmp(text, "--", 2) == 0 && optopt && strchr(text, '=')) {
+		fprintf(stderr, "%s: option '%.*s' doesn't allow an argument\n", prog,
+		    (int)(strchr(text, '=') - text), text);
+	} else if (strncmp(text, "--", 2) == 0) {
+		fprintf(stderr, "%s: unrecognized option '%s'\n", prog, text);
+	} else {
+		fprintf(stderr, "%s: invalid option '-%c'\n", prog, optopt);
+	}
+	return '?';
 }

@@ -17,6 +17,16 @@ void cli_error(const char *prog, const char *fmt, ...) TM_PRINTF(2, 3);
 void cli_warn(const char *prog, const char *fmt, ...) TM_PRINTF(2, 3);
 /* "prog: message" then "Try 'prog --help'." on stderr; returns TM_EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *fmt, ...) TM_PRINTF(2, 3);
+struct option;
+/*
+ * getopt_long(3) with errors in our form: "prog: unrecognized option
+ * '--x'" or "prog: option '--x' requires an argument" on stderr, then '?'
+ * (the caller adds "Try 'prog --help'." and exits 2). A leading '+' in
+ * shortopts stops at the first operand, as with getopt_long.
+ */
+int cli_getopt(const char *prog, int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts);
+
 /* "prog: --version" output: "prog (tracemerge) X.Y.Z". */
 void cli_version(const char *prog);
 
@@ -25,6 +35,8 @@ void cli_version(const char *prog);
  * number is seconds. Result in ns. 0 or -1 (malformed, overflow).
  */
 int cli_parse_duration(const char *s, uint64_t *ns);
+/* The shortest exact form of a duration: "5m", "90s", "1500ms", "1d". */
+void cli_format_duration(uint64_t ns, char *buf, size_t size);
 /* Sizes: "4096", "64K", "64M", "1G", "1T" (powers of 1024). 0 or -1. */
 int cli_parse_size(const char *s, uint64_t *bytes);
 /* A non-negative decimal integer no larger than max. 0 or -1. */

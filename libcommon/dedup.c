@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "idmap.h"
 #include "mem.h"
 #include "strtab.h"
@@ -103,6 +104,7 @@ struct dedup {
 
 	struct dcov *covs;
 	size_t ncovs, covs_cap;
+	struct idmap covmap;		/* covs[id - 1] */
 	struct dloss *losses;
 	size_t nlosses, losses_cap;
 
@@ -466,10 +468,10 @@ static uint32_t window_of(struct dedup *d, const struct es_reader *r, const stru
 
 	if (!d->o.window_ns)
 		return 0;
-	if (!t && e->window)
-		t = es_reader_window(r, e->window)->start_ns;
+	/* An input window is used even when it starts at 0, so that folding an
+	 * output again puts its records back in the same windows. */
 	if (!t)
-		t = d->seg_start;
+		t = e->window ? es_reader_window(r, e->window)->start_ns : d->seg_start;
 	ws = t - t % d->o.window_ns;
 	if (d->last_win && ws == d->last_wstart)
 		return d->last_win;
@@ -774,9 +776,16 @@ static int add_loss(struct dedup *d, const char *name, uint64_t count)
 	return 0;
 }
 
+static int cov_eq(const void *ctx, uint32_t id, const void *key)
+{
+	return memcmp(&((const struct dedup *)ctx)->covs[id - 1], key, sizeof(struct dcov)) == 0;
+}
+
+/* Coverage records are kept once each: memory grows with distinct ones. */
 static int add_coverage(struct dedup *d, const struct es_reader *r, const struct es_coverage *c)
 {
 	struct dcov v;
+	uint64_t h;
 	void *p;
 
 	memset(&v, 0, sizeof(v));
@@ -787,11 +796,16 @@ static int add_coverage(struct dedup *d, const struct es_reader *r, const struct
 	v.method = c->method;
 	v.start = c->start_ns;
 	v.end = c->end_ns;
+	h = mem_hash(&v, sizeof(v), 0xc0);
+	if (idmap_find(&d->covmap, h, cov_eq, d, &v))
+		return 0;
 	p = d->covs;
-	if (mem_grow(&p, &d->covs_cap, d->ncovs + 1, sizeof(*d->covs)) < 0)
+	if (d->ncovs >= UINT32_MAX - 1 || mem_grow(&p, &d->covs_cap, d->ncovs + 1, sizeof(*d->covs)) < 0)
 		return nomem(d);
 	d->covs = p;
 	d->covs[d->ncovs++] = v;
+	if (idmap_insert(&d->covmap, h, (uint32_t)d->ncovs) < 0)
+		return nomem(d);
 	return 0;
 }
 
@@ -845,8 +859,7 @@ int dedup_add(struct dedup *d, struct es_reader *r, struct progress *pg)
 				    ev.nedges - i < CHUNK ? ev.nedges - i : CHUNK) < 0)
 					return -1;
 			if (pg)
-				progress_update(pg, es_reader_bytes_in(r), d->st.records,
-				    d->n + (d->nruns ? 0 : 0));
+				progress_update(pg, es_reader_bytes_in(r), d->st.records, d->n);
 			break;
 		case ES_EVENT_COVERAGE:
 			if (add_coverage(d, r, ev.coverage) < 0)
@@ -1146,9 +1159,14 @@ static int emit_one(struct emitter *m, const struct dedge *x)
 	if (x->win) {
 		uint32_t id = m->o->win_of[x->win];
 
-		if (!m->win_h[id])
-			m->win_h[id] = es_writer_window(m->w, m->d->wins[id],
-			    m->d->wins[id] + m->d->o.window_ns);
+		if (!m->win_h[id]) {
+			uint64_t start = m->d->wins[id], end = start + m->d->o.window_ns;
+
+			/* The last window of time ends at the end of the clock. */
+			if (end < start)
+				end = UINT64_MAX;
+			m->win_h[id] = es_writer_window(m->w, start, end);
+		}
 		e.window = m->win_h[id];
 	}
 	e.count = x->count;
@@ -1265,8 +1283,10 @@ static int merge_runs(struct dedup *d, struct emitter *m)
 	return rc;
 }
 
-static int cov_cmp(const struct dcov *x, const struct dcov *y)
+static int cov_cmp(const void *a, const void *b)
 {
+	const struct dcov *x = a, *y = b;
+
 	if (x->node != y->node)
 		return x->node < y->node ? -1 : 1;
 	if (x->method != y->method)
@@ -1282,19 +1302,15 @@ static int cov_cmp(const struct dcov *x, const struct dcov *y)
 static int emit_coverage(struct emitter *m)
 {
 	struct dedup *d = m->d;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < d->ncovs; i++) {
 		d->covs[i].node = m->o->node_rank[d->covs[i].node];
 		d->covs[i].ctx = d->covs[i].ctx ? m->o->ctx_rank[d->covs[i].ctx] : 0;
 	}
-	for (i = 1; i < d->ncovs; i++) {
-		struct dcov t = d->covs[i];
-
-		for (j = i; j > 0 && cov_cmp(&t, &d->covs[j - 1]) < 0; j--)
-			d->covs[j] = d->covs[j - 1];
-		d->covs[j] = t;
-	}
+	/* Ranks make the order independent of the input: qsort needs no context. */
+	if (d->ncovs)
+		qsort(d->covs, d->ncovs, sizeof(*d->covs), cov_cmp);
 	for (i = 0; i < d->ncovs;) {
 		struct dcov cur = d->covs[i++];
 		struct es_coverage c;
@@ -1322,7 +1338,9 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	struct order o;
 	struct emitter m;
 	struct es_header h;
+	static const char *const by_names[] = { "host", "container", "pid", "comm" };
 	struct es_param params[2];
+	char by[64], window[32];
 	size_t np = 0, i;
 	int rc = -1;
 
@@ -1352,11 +1370,18 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	h.host = !d->host_mixed && d->host ? str(d, d->host) : NULL;
 	h.start_ns = d->start_ns;
 	h.end_ns = d->end_ns;
+	/* Options in canonical form: "--by pid,host" and "--by host,pid" agree. */
+	by[0] = '\0';
+	for (i = 0; i < sizeof(by_names) / sizeof(by_names[0]); i++)
+		if (d->o.by & (1u << i))
+			snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s", by[0] ? "," : "",
+			    by_names[i]);
 	params[np].key = "by";
-	params[np++].value = d->o.by_text ? d->o.by_text : "none";
+	params[np++].value = by[0] ? by : "none";
 	if (d->o.window_ns) {
+		cli_format_duration(d->o.window_ns, window, sizeof(window));
 		params[np].key = "window";
-		params[np++].value = d->o.window_text ? d->o.window_text : "";
+		params[np++].value = window;
 	}
 	h.params = params;
 	h.nparams = np;
@@ -1420,6 +1445,7 @@ struct dedup *dedup_new(const struct dedup_opts *opts, struct tm_err *err)
 	idmap_init(&d->nodemap);
 	idmap_init(&d->ctxmap);
 	idmap_init(&d->winmap);
+	idmap_init(&d->covmap);
 	return d;
 }
 
@@ -1441,6 +1467,7 @@ void dedup_free(struct dedup *d)
 	idmap_free(&d->nodemap);
 	idmap_free(&d->ctxmap);
 	idmap_free(&d->winmap);
+	idmap_free(&d->covmap);
 	mem_big_free(d->e, d->cap * sizeof(*d->e));
 	free_slots(d);
 	free(d->covs);

@@ -3,7 +3,7 @@
  * the engine of trace-dedup. Folding is commutative, associative and
  * idempotent, and the output order is canonical, so results reduce in a tree.
  *
- * Memory: per distinct edge one 56-byte entry plus 8-16 bytes of index; per
+ * Memory: per distinct edge one 56-byte entry plus 16-32 bytes of index; per
  * distinct node, module, context and window a table entry and its strings.
  * With max_memory set, edge entries beyond the limit are spilled to
  * anonymous temporary files and merged at the end (same output).
@@ -19,7 +19,7 @@
 #include "progress.h"
 #include "tmerr.h"
 
-/* Context keys that take part in edge identity (--by). */
+/* Context keys that take part in edge identity (--by), in canonical order. */
 enum dedup_by {
 	DEDUP_BY_HOST      = 1u << 0,
 	DEDUP_BY_CONTAINER = 1u << 1,	/* container id and cgroup id */
@@ -32,8 +32,6 @@ struct dedup_opts {
 	unsigned by;		/* enum dedup_by bits */
 	uint64_t max_memory;	/* bytes for edge entries before spilling; 0 = no limit */
 	const char *tmpdir;	/* where spill files go (NULL: $TMPDIR or /tmp) */
-	const char *by_text;	/* as given, recorded in the output header */
-	const char *window_text;
 };
 
 struct dedup_stats {

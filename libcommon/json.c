@@ -90,6 +90,36 @@ static void *arena_alloc(struct json_doc *doc, size_t size)
 	return (char *)b->data + b->used - need;
 }
 
+/*
+ * Length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one
+ * (overlong forms, surrogates and values above U+10FFFF are invalid).
+ */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return len >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (len < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (len < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
 static void fail(struct parser *ps, const char *what)
 {
 	size_t line = 1, col = 1;
@@ -196,6 +226,19 @@ static int parse_string(struct parser *ps, const char **out, size_t *outlen)
 			fail(ps, "control character in string");
 			return -1;
 		}
+		if (c >= 0x80) {
+			size_t n = utf8_seq((const unsigned char *)q, (size_t)(run - q));
+
+			if (!n) {
+				ps->p = q;
+				fail(ps, "invalid UTF-8 in string");
+				return -1;
+			}
+			memcpy(o, q, n);
+			o += n;
+			q += n;
+			continue;
+		}
 		if (c != '\\') {
 			*o++ = (char)c;
 			q++;
@@ -229,6 +272,11 @@ static int parse_string(struct parser *ps, const char **out, size_t *outlen)
 				}
 				q += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (cp >= 0xdc80 && cp <= 0xdcff) {
+				/* A lone \udc80-\udcff stands for one byte that is not
+				 * UTF-8 (json_put_escaped writes them): restore the byte. */
+				*o++ = (char)(cp - 0xdc00);
+				continue;
 			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
 				ps->p = q;
 				fail(ps, "unpaired surrogate in \\u escape");
@@ -392,6 +440,10 @@ static struct json_value *parse_value(struct parser *ps, unsigned depth)
 	case 'n':
 		return literal(ps, "null", JSON_NULL, v) < 0 ? NULL : v;
 	default:
+		if (*ps->p != '-' && (*ps->p < '0' || *ps->p > '9')) {
+			fail(ps, "unexpected character");
+			return NULL;
+		}
 		return parse_number(ps, v) < 0 ? NULL : v;
 	}
 }
@@ -504,6 +556,20 @@ void json_put_escaped(FILE *f, const char *s, size_t len)
 		char esc[7];
 		size_t n = 2;
 
+		if (c >= 0x80) {
+			size_t seq = utf8_seq((const unsigned char *)s + i, len - i);
+
+			if (seq) {
+				i += seq - 1;
+				continue;
+			}
+			/* Not UTF-8: the byte as a lone surrogate, so the output is
+			 * valid JSON and json_parse gives the byte back. */
+			fwrite(s + run, 1, i - run, f);
+			run = i + 1;
+			fprintf(f, "\\udc%02x", c);
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		fwrite(s + run, 1, i - run, f);

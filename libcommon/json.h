@@ -3,7 +3,8 @@
  * and the escaping helper every JSON writer in the toolchain uses.
  *
  * The parser never trusts its input: nesting depth is limited, every read is
- * bounds-checked, numbers keep their text so 64-bit integers survive exactly.
+ * bounds-checked, strings must be UTF-8, numbers keep their text so 64-bit
+ * integers survive exactly.
  * All nodes live in a json_doc; json_doc_reset() reuses its memory, so parsing
  * one NDJSON line after another allocates nothing in steady state.
  */
@@ -66,7 +67,12 @@ int json_u64(const struct json_value *v, uint64_t *out);
 int json_i64(const struct json_value *v, int64_t *out);
 int json_double(const struct json_value *v, double *out);
 
-/* Write s[0..len) as a quoted JSON string (escapes control chars, '"', '\\'). */
+/*
+ * Write s[0..len) as a quoted JSON string: control characters, '"' and '\\'
+ * escaped; bytes that are not UTF-8 written as lone surrogates \udc80-\udcff,
+ * which json_parse turns back into the same bytes (so any byte string
+ * survives a round trip, and the output stays valid JSON).
+ */
 void json_put_string(FILE *f, const char *s, size_t len);
 /* The same without the quotes, to build one string from several pieces. */
 void json_put_escaped(FILE *f, const char *s, size_t len);

@@ -52,6 +52,17 @@ static void put_skey(FILE *f, const char *prefix, const char *key, const char *s
 	json_put_string(f, s, strlen(s));
 }
 
+/* A string of the segment's table, with its length (it may hold NULs). */
+static void put_sid(FILE *f, const struct es_reader *r, const char *prefix, const char *key,
+    uint32_t sid)
+{
+	size_t len = 0;
+	const char *s = es_reader_string(r, sid, &len);
+
+	put_key(f, prefix, key);
+	json_put_string(f, s, len);
+}
+
 static void put_names(FILE *f, uint32_t bits, const char *(*name)(unsigned))
 {
 	unsigned b;
@@ -103,6 +114,9 @@ static void put_node(FILE *f, const struct es_reader *r, const char *key, uint32
 		fprintf(f, "+0x%llx", (unsigned long long)n->offset);
 	}
 	putc('"', f);
+	/* "a!b!c" cannot say where the module ends: name it apart. */
+	if (strchr(m.name, '!'))
+		put_skey(f, key, "module", m.name);
 	if (m.id_kind)
 		put_build_id(f, key, "build_id", &m);
 	if (sym && n->offset)
@@ -121,7 +135,7 @@ static void put_node(FILE *f, const struct es_reader *r, const char *key, uint32
 			fprintf(f, "\"state%u\"", (unsigned)n->state);
 	}
 	if (n->file)
-		put_skey(f, key, "file", es_reader_string(r, n->file, NULL));
+		put_sid(f, r, key, "file", n->file);
 	if (n->line)
 		put_ukey(f, key, "line", n->line);
 }
@@ -133,13 +147,13 @@ static void put_context(FILE *f, const struct es_reader *r, uint32_t id)
 	if (!c)
 		return;
 	if (c->host)
-		put_skey(f, NULL, "host", es_reader_string(r, c->host, NULL));
+		put_sid(f, r, NULL, "host", c->host);
 	if (c->pid)
 		put_ukey(f, NULL, "pid", c->pid);
 	if (c->comm)
-		put_skey(f, NULL, "comm", es_reader_string(r, c->comm, NULL));
+		put_sid(f, r, NULL, "comm", c->comm);
 	if (c->container)
-		put_skey(f, NULL, "container", es_reader_string(r, c->container, NULL));
+		put_sid(f, r, NULL, "container", c->container);
 	if (c->cgroup)
 		put_ukey(f, NULL, "cgroup", c->cgroup);
 }
@@ -168,7 +182,7 @@ static void write_edge(FILE *f, const struct es_reader *r, const struct es_edge 
 			fprintf(f, "\"class%u\"", (unsigned)e->edge_class);
 	}
 	if (e->site)
-		put_skey(f, NULL, "site", es_reader_string(r, e->site, NULL));
+		put_sid(f, r, NULL, "site", e->site);
 	if (e->window) {
 		const struct es_window *w = es_reader_window(r, e->window);
 
@@ -393,7 +407,7 @@ static int check_keys(struct ndjson_encoder *e, const struct json_value *o,
 		/* prefixed: "caller_build_id" style keys for each node prefix. */
 		for (a = prefixed; a && *a && !ok; a++) {
 			static const char *const attrs[] = { "build_id", "offset", "flags", "state",
-				"file", "line", NULL };
+				"file", "line", "module", NULL };
 			size_t pl = strlen(*a);
 			const char *const *t;
 
@@ -535,7 +549,7 @@ static int encode_module(struct ndjson_encoder *e, const struct json_value *o)
 		"build_id", NULL };
 	struct es_module m;
 	const char *name = NULL, *kind = NULL, *bid = NULL;
-	size_t nlen = 0, klen = 0, blen = 0;
+	size_t nlen = 0, klen = 0, blen = 0, plen = 0, ulen = 0;
 	uint32_t h;
 	int r, k;
 
@@ -546,9 +560,11 @@ static int encode_module(struct ndjson_encoder *e, const struct json_value *o)
 		return r < 0 ? -1 : fail(e, "name", "missing");
 	if (nlen == 0 || memchr(name, '\0', nlen))
 		return fail(e, "name", "empty or contains NUL");
-	if (get_str(e, o, "path", &m.path, NULL) < 0 || get_str(e, o, "purl", &m.purl, NULL) < 0 ||
+	if (get_str(e, o, "path", &m.path, &plen) < 0 || get_str(e, o, "purl", &m.purl, &ulen) < 0 ||
 	    get_str(e, o, "build_id_kind", &kind, &klen) < 0 || get_str(e, o, "build_id", &bid, &blen) < 0)
 		return -1;
+	if ((m.path && memchr(m.path, '\0', plen)) || (m.purl && memchr(m.purl, '\0', ulen)))
+		return fail(e, m.path && memchr(m.path, '\0', plen) ? "path" : "purl", "contains NUL");
 	if (!kind != !bid)
 		return fail(e, "build_id", "build_id and build_id_kind go together");
 	if (kind) {
@@ -608,8 +624,8 @@ static int encode_node(struct ndjson_encoder *e, const struct json_value *o, con
     uint32_t *out)
 {
 	char key[32];
-	const char *spec = NULL, *bang, *bid = NULL, *file = NULL, *state = NULL;
-	size_t slen = 0, blen = 0, flen = 0, stlen = 0, mlen;
+	const char *spec = NULL, *bang, *bid = NULL, *file = NULL, *state = NULL, *modname = NULL;
+	size_t slen = 0, modlen = 0, blen = 0, flen = 0, stlen = 0, mlen;
 	const struct json_value *flags;
 	struct es_node n;
 	uint64_t v;
@@ -621,7 +637,18 @@ static int encode_node(struct ndjson_encoder *e, const struct json_value *o, con
 	snprintf(key, sizeof(key), "%s_build_id", prefix);
 	if (get_str(e, o, key, &bid, &blen) < 0)
 		return -1;
-	bang = memchr(spec, '!', slen);
+	snprintf(key, sizeof(key), "%s_module", prefix);
+	if ((r = get_str(e, o, key, &modname, &modlen)) < 0)
+		return -1;
+	if (r) {
+		/* The module is named apart: the name continues after it. */
+		if (modlen == 0 || modlen >= slen || memcmp(spec, modname, modlen) != 0 ||
+		    (spec[modlen] != '!' && spec[modlen] != '+'))
+			return fail(e, key, "does not match the node's name");
+		bang = spec[modlen] == '!' ? spec + modlen : NULL;
+	} else {
+		bang = memchr(spec, '!', slen);
+	}
 	if (bang) {
 		mlen = (size_t)(bang - spec);
 		n.symbol = es_writer_string(e->w, bang + 1, slen - mlen - 1);

@@ -118,6 +118,33 @@ static void test_escape_round_trip(void)
 	CHECK(v && v->len == sizeof(s) - 1 && memcmp(v->str, s, v->len) == 0);
 }
 
+static void test_bytes_round_trip(void)
+{
+	/* Bytes that are not UTF-8 go out as lone surrogates and come back. */
+	const char s[] = "ok\xff\xc3(\xed\xa0\x80\xc3\xa9z";
+	char out[128], err[128];
+	FILE *f = tmpfile();
+	const struct json_value *v;
+	size_t n;
+
+	json_put_string(f, s, sizeof(s) - 1);
+	fflush(f);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	CHECK_STR(out, "\"ok\\udcff\\udcc3(\\udced\\udca0\\udc80\xc3\xa9z\"");
+	v = parse(out, err);
+	CHECK(v && v->len == sizeof(s) - 1 && memcmp(v->str, s, v->len) == 0);
+	/* Raw bytes that are not UTF-8 are refused on input. */
+	CHECK(parse("\"a\xff" "b\"", err) == NULL);
+	CHECK(strstr(err, "invalid UTF-8") != NULL);
+	CHECK(parse("\"\xc0\xaf\"", err) == NULL);		/* overlong */
+	CHECK(parse("\"\\udc41\"", err) == NULL);		/* not a byte escape */
+	CHECK(parse("\xef\xbb\xbf{}", err) == NULL);		/* a BOM */
+	CHECK(strstr(err, "unexpected character") != NULL);
+}
+
 static void test_reuse(void)
 {
 	char err[128], big[8192];
@@ -140,6 +167,7 @@ int main(void)
 	RUN(test_strings);
 	RUN(test_errors);
 	RUN(test_escape_round_trip);
+	RUN(test_bytes_round_trip);
 	RUN(test_reuse);
 	json_doc_free(doc);
 	UNIT_END();
