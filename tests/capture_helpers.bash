@@ -1,0 +1,51 @@
+# capture_helpers.bash - helpers for tests/trace-capture.bats: where the
+# binaries are, skipping without root/BTF, building fixtures, edge listings.
+
+: "${TM_BIN:=$BATS_TEST_DIRNAME/../build/bin}"
+: "${TM_BUILD:=$BATS_TEST_DIRNAME/../build}"
+CAPTURE=$TM_BIN/trace-capture
+TRACE_CAT=$TM_BIN/trace-cat
+
+# Every record of a stream as NDJSON (header, modules, edges, coverage, trailer).
+tcat() {
+	"$TRACE_CAT" --all "$@"
+}
+
+# Skip unless this test can load BPF programs.
+require_bpf() {
+	[ "$(id -u)" = 0 ] || skip "needs root for BPF"
+	[ -r /sys/kernel/btf/vmlinux ] || skip "needs BTF (/sys/kernel/btf/vmlinux)"
+}
+
+# Build the C fixtures once per file into $FX.
+build_fixtures() {
+	FX=$BATS_FILE_TMPDIR/fx
+	export FX
+	[ -x "$FX/fixture-fp-pie" ] && return 0
+	sh "$BATS_TEST_DIRNAME/data/capture/build.sh" "$FX" >&2
+}
+
+# "caller -> callee count" lines of a stream, sorted.
+edges() {
+	tcat "$1" | jq -r 'select(.type=="edge") | "\(.caller) -> \(.callee) \(.count)"' |
+	    LC_ALL=C sort
+}
+
+# Edges summed over processes and windows: "caller -> callee total".
+edge_totals() {
+	tcat "$1" | jq -r 'select(.type=="edge") | "\(.caller) -> \(.callee)\t\(.count)"' |
+	    awk -F'\t' '{ n[$1] += $2 } END { for (k in n) print k, n[k] }' | LC_ALL=C sort
+}
+
+# The trailer's loss counters as "name=value" lines.
+losses() {
+	tcat "$1" | jq -r 'select(.type=="trailer") | .losses | to_entries[] |
+	    "\(.key)=\(.value)"'
+}
+
+# Succeed when the jq FILTER, applied to the array of all records, is true.
+jqall() {
+	local out
+	out=$(tcat "$1" | jq -s "$2") || return 1
+	[ "$out" = true ] || { echo "jq '$2' gave $out" >&2; return 1; }
+}

@@ -1,0 +1,303 @@
+#!/usr/bin/env bats
+# trace-capture: exact probe edges from C fixtures (FP/no-FP, PIE/non-PIE,
+# stripped + debug file, PLT, function pointers, tail call, inlining, dlopen),
+# scopes, windows, losses, signals, and the sampling false-edge case.
+
+load capture_helpers
+
+setup_file() {
+	build_fixtures
+}
+
+setup() {
+	FX=$BATS_FILE_TMPDIR/fx
+}
+
+# Probes on every interesting function of fixture variant $1.
+probes_for() {
+	local f=$FX/fixture-$1
+	echo --probe "$f:mid_*" --probe "$f:target_fp" --probe "$f:tail_*" \
+	    --probe "$f:maybe_inl" --probe "$f:helper" --probe "$f:inl_caller" \
+	    --probe "libfix.so:lib_*" --probe "$FX/libplug.so:plug_fn"
+}
+
+expected_edges() {
+	local m=fixture-$1 n=$2
+	cat <<EOT | LC_ALL=C sort
+$m!call_via_ptr -> $m!maybe_inl $n
+$m!call_via_ptr -> $m!target_fp $n
+$m!main -> $m!inl_caller $n
+$m!main -> $m!mid_a $n
+$m!main -> $m!tail_callee $n
+$m!main -> $m!tail_caller $n
+$m!main -> libplug.so!plug_fn $n
+$m!mid_a -> $m!mid_b $n
+$m!mid_b -> $m!helper $n
+$m!mid_b -> libfix.so!lib_entry $n
+libfix.so!lib_entry -> libfix.so!lib_leaf $((2 * n))
+libplug.so!plug_fn -> libfix.so!lib_entry $n
+EOT
+}
+
+@test "usage: no scope is a usage error" {
+	run "$CAPTURE" --probe x:y
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nothing to trace"* ]]
+	[[ "$output" == *"Try 'trace-capture --help'."* ]]
+}
+
+@test "usage: --help exits 0 and mentions exit status" {
+	run "$CAPTURE" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Exit status"* ]]
+}
+
+@test "usage: bad probe spec and unknown module" {
+	run "$CAPTURE" --probe nocolon -o "$BATS_TEST_TMPDIR/x" -- true
+	[ "$status" -eq 2 ]
+	run "$CAPTURE" --probe no-such-module.so:f -o "$BATS_TEST_TMPDIR/x" -- true
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"module 'no-such-module.so' not found"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/x" ]
+}
+
+@test "missing privilege: one line naming what is needed, exit 4" {
+	[ "$(id -u)" = 0 ] || skip "needs root to drop privileges"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	    "$CAPTURE" --probe libc.so.6:getpid -o /tmp/tm-capture-noperm.$$ -- true
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"needs root or CAP_BPF+CAP_PERFMON"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	[ ! -e /tmp/tm-capture-noperm.$$ ]
+}
+
+@test "probe: PIE with frame pointers, PLT, pointers, tail call, inlining, dlopen" {
+	require_bpf
+	run "$CAPTURE" $(probes_for fp-pie) -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    "$FX/fixture-fp-pie" 5 "$FX/libplug.so"
+	[ "$status" -eq 0 ]
+	diff -u <(expected_edges fp-pie 5) <(edges "$BATS_TEST_TMPDIR/o.edges")
+}
+
+@test "probe: no frame pointers, not PIE: the same exact edges" {
+	require_bpf
+	run "$CAPTURE" $(probes_for nofp-nopie) -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    "$FX/fixture-nofp-nopie" 7 "$FX/libplug.so"
+	[ "$status" -eq 0 ]
+	diff -u <(expected_edges nofp-nopie 7) <(edges "$BATS_TEST_TMPDIR/o.edges")
+}
+
+@test "probe: stripped binary symbolized from its separate debug file" {
+	require_bpf
+	[ -z "$(nm "$FX/fixture-stripped" 2>/dev/null)" ]
+	run "$CAPTURE" $(probes_for stripped) -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    "$FX/fixture-stripped" 3 "$FX/libplug.so"
+	[ "$status" -eq 0 ]
+	diff -u <(expected_edges stripped 3) <(edges "$BATS_TEST_TMPDIR/o.edges")
+}
+
+@test "probe: local functions carry their file, build ids and offsets match the ELF" {
+	require_bpf
+	"$CAPTURE" --probe "$FX/fixture-fp-pie:helper" --probe "libfix.so:lib_leaf" \
+	    -o "$BATS_TEST_TMPDIR/o.edges" -- "$FX/fixture-fp-pie" 2
+	run sh -c "'$TRACE_CAT' --all '$BATS_TEST_TMPDIR/o.edges' | jq -r 'select(.type==\"edge\") | \"\(.callee) \(.callee_file) \(.callee_offset) \(.callee_build_id)\"' | sort"
+	bid=$(readelf -n "$FX/fixture-fp-pie" | awk '/Build ID/ { print $3 }')
+	# helper's file offset: st_value in a PIE whose text is mapped at offset == vaddr
+	off=$((16#$(nm "$FX/fixture-fp-pie" | awk '$3 == "helper" { print $1 }')))
+	[[ "${lines[0]}" == "fixture-fp-pie!helper fixture.c $off $bid" ]]
+	[[ "${lines[1]}" == "libfix.so!lib_leaf fixlib.c "* ]]
+}
+
+@test "probe: one uprobe per target (fallback path) gives the same edges" {
+	require_bpf
+	run "$CAPTURE" --attach single $(probes_for fp-pie) -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    "$FX/fixture-fp-pie" 4 "$FX/libplug.so"
+	[ "$status" -eq 0 ]
+	diff -u <(expected_edges fp-pie 4) <(edges "$BATS_TEST_TMPDIR/o.edges")
+	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="header")) | .[0].params.attach == "uprobe"'
+}
+
+@test "probe: coverage for every attached target, losses in the trailer" {
+	require_bpf
+	"$CAPTURE" $(probes_for fp-pie) -o "$BATS_TEST_TMPDIR/o.edges" -- "$FX/fixture-fp-pie" 1
+	run sh -c "'$TRACE_CAT' --all '$BATS_TEST_TMPDIR/o.edges' | jq -r 'select(.type==\"coverage\") | \"\(.node) \(.method) \(.end > .start)\"' | sort"
+	[ "${#lines[@]}" -eq 11 ]
+	[[ "$output" == *"fixture-fp-pie!maybe_inl entry-probe true"* ]]
+	[[ "$output" == *"libplug.so!plug_fn entry-probe true"* ]]
+	losses "$BATS_TEST_TMPDIR/o.edges" | grep -qx 'ringbuf_full=0'
+	losses "$BATS_TEST_TMPDIR/o.edges" | grep -qx 'caller_unresolved=0'
+}
+
+@test "probe: --symbolize no leaves module+offset for offline symbolization" {
+	require_bpf
+	"$CAPTURE" --symbolize no --probe "$FX/fixture-fp-pie:mid_b" -o "$BATS_TEST_TMPDIR/o.edges" \
+	    -- "$FX/fixture-fp-pie" 2
+	run sh -c "'$TRACE_CAT' --all '$BATS_TEST_TMPDIR/o.edges' | jq -r 'select(.type==\"edge\") | \"\(.caller) \(.callee) \(.count)\"'"
+	off=$(printf %x $((16#$(nm "$FX/fixture-fp-pie" | awk '$3 == "mid_b" { print $1 }'))))
+	[[ "$output" == "fixture-fp-pie+0x"*" fixture-fp-pie+0x$off 2" ]]
+}
+
+@test "probe: the command's exit status is passed through" {
+	require_bpf
+	run "$CAPTURE" --probe "$FX/fixture-fp-pie:mid_a" -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	run "$CAPTURE" --probe "$FX/fixture-fp-pie:mid_a" -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    /nonexistent/cmd
+	[ "$status" -eq 2 ]
+}
+
+@test "probe: 500 short-lived runs: every edge has a build id and a symbol" {
+	require_bpf
+	run "$CAPTURE" --probe "$FX/fixture-fp-pie:mid_*" --probe "$FX/libfix.so:lib_entry" \
+	    -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    sh -c "i=0; while [ \$i -lt 500 ]; do '$FX/fixture-fp-pie' 1 || exit 1; i=\$((i+1)); done"
+	[ "$status" -eq 0 ]
+	diff -u - <(edge_totals "$BATS_TEST_TMPDIR/o.edges") <<EOT
+fixture-fp-pie!main -> fixture-fp-pie!mid_a 500
+fixture-fp-pie!mid_a -> fixture-fp-pie!mid_b 500
+fixture-fp-pie!mid_b -> libfix.so!lib_entry 500
+EOT
+	# 500 processes, each edge with both build ids and no unknown module
+	run sh -c "'$TRACE_CAT' --all '$BATS_TEST_TMPDIR/o.edges' | jq -r 'select(.type==\"edge\") | .pid' | sort -u"
+	[ "${#lines[@]}" -eq 500 ]
+	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="edge")) | all(.caller_build_id != null and .callee_build_id != null and (.caller | test("\\+0x") | not))'
+}
+
+@test "scope: --pid and a binary that exists only in another mount namespace" {
+	require_bpf
+	command -v unshare >/dev/null || skip "needs unshare"
+	mnt=$BATS_TEST_TMPDIR/ns
+	mkdir -p "$mnt"
+	unshare --mount --pid --fork --kill-child sh -c "
+	    mount -t tmpfs tmcap '$mnt' &&
+	    cp '$FX/fixture-fp-pie' '$mnt/nsfix' && exec '$mnt/nsfix' -1" \
+	    </dev/null >/dev/null 2>&1 3>&- &
+	upid=$!
+	pid=
+	for _ in $(seq 50); do
+		pid=$(pgrep -f "^$mnt/nsfix" || true)
+		[ -n "$pid" ] && break
+		sleep 0.1
+	done
+	[ -n "$pid" ]
+	[ ! -e "$mnt/nsfix" ]
+	run "$CAPTURE" --pid "$pid" --probe "$mnt/nsfix:mid_b" --probe libfix.so:lib_entry \
+	    --duration 1s -o "$BATS_TEST_TMPDIR/o.edges"
+	kill -9 "$pid" 2>/dev/null || true
+	kill "$upid" 2>/dev/null || true
+	wait "$upid" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	run edges "$BATS_TEST_TMPDIR/o.edges"
+	[[ "${lines[0]}" == "nsfix!mid_a -> nsfix!mid_b "* ]]
+	[[ "${lines[1]}" == "nsfix!mid_b -> libfix.so!lib_entry "* ]]
+	jqall "$BATS_TEST_TMPDIR/o.edges" "map(select(.type==\"edge\")) | length > 0 and all(.pid == $pid and (.caller_build_id | length) == 40)"
+}
+
+@test "windows: --window splits a run into several windows of edges" {
+	require_bpf
+	run "$CAPTURE" --window 300ms --duration 1200ms --probe "$FX/fixture-fp-pie:mid_a" \
+	    -o "$BATS_TEST_TMPDIR/o.edges" -- "$FX/fixture-fp-pie" -1
+	[ "$status" -eq 143 ]
+	n=$(tcat "$BATS_TEST_TMPDIR/o.edges" | jq -r 'select(.type=="edge") | .window_start' | sort -u | wc -l)
+	[ "$n" -ge 3 ]
+}
+
+@test "signals: SIGINT mid-run yields a complete stream with a trailer" {
+	require_bpf
+	"$CAPTURE" --probe "$FX/fixture-fp-pie:mid_a" -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    "$FX/fixture-fp-pie" -1 &
+	cpid=$!
+	sleep 0.7
+	kill -INT "$cpid"
+	wait "$cpid" || true
+	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="trailer")) | length == 1 and .[0].edges >= 1'
+	run edges "$BATS_TEST_TMPDIR/o.edges"
+	[[ "$output" == "fixture-fp-pie!main -> fixture-fp-pie!mid_a "* ]]
+}
+
+@test "losses: a tiny ring buffer and edge map give non-zero loss counters" {
+	require_bpf
+	run "$CAPTURE" --ring-size 4K --map-entries 4 --probe "$FX/fixture-fp-pie:*_*" \
+	    --probe "$FX/libfix.so:lib_*" -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    sh -c "for i in \$(seq 200); do '$FX/fixture-fp-pie' 1 & done; wait"
+	[ "$status" -eq 0 ]
+	losses "$BATS_TEST_TMPDIR/o.edges" >"$BATS_TEST_TMPDIR/l"
+	cat "$BATS_TEST_TMPDIR/l"
+	grep -q '^ringbuf_full=[1-9]' "$BATS_TEST_TMPDIR/l"
+	grep -q '^edge_evicted=[1-9]' "$BATS_TEST_TMPDIR/l"
+}
+
+@test "sample: frame-pointer program calling a no-frame-pointer library: no false edge" {
+	require_bpf
+	run "$CAPTURE" --mode sample --freq 499 -o "$BATS_TEST_TMPDIR/o.edges" -- "$FX/sampfp" 2
+	[ "$status" -eq 0 ]
+	run edges "$BATS_TEST_TMPDIR/o.edges"
+	echo "$output"
+	# the real chain is mid_b -> leaf_c -> vuln_fn; an FP unwind would say mid_b -> vuln_fn
+	[[ "$output" != *"-> libnofp.so!vuln_fn"* ]]
+	[[ "$output" != *"sampfp!main -> sampfp!fp_spin"* ]]
+	[[ "$output" == *"sampfp!mid_a -> sampfp!fp_spin "* ]]
+	[[ "$output" == *"sampfp!main -> sampfp!mid_a "* ]]
+	losses "$BATS_TEST_TMPDIR/o.edges" | grep -q '^sample_edge_untrusted=[1-9]'
+	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="edge")) | all(.evidence == ["ebpf-sample"] and .confidence < 100)'
+}
+
+@test "probe,sample: both evidence kinds in one stream" {
+	require_bpf
+	run "$CAPTURE" --mode probe,sample --freq 499 --probe "$FX/sampfp:mid_b" \
+	    -o "$BATS_TEST_TMPDIR/o.edges" -- "$FX/sampfp" 1
+	[ "$status" -eq 0 ]
+	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="edge" and .evidence == ["ebpf-probe"])) | length == 1 and .[0].caller == "sampfp!mid_a"'
+	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="edge" and .evidence == ["ebpf-sample"])) | length > 0'
+}
+
+@test "scope: --cgroup captures the processes of a cgroup v2 directory" {
+	require_bpf
+	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$root" ] || skip "needs a cgroup v2 mount"
+	cg=$root/tmcap-$$
+	mkdir "$cg" || skip "cannot create a cgroup under $root"
+	sh -c "echo \$\$ > '$cg/cgroup.procs'; exec '$FX/fixture-fp-pie' -1" </dev/null >/dev/null 2>&1 3>&- &
+	fpid=$!
+	sleep 0.3
+	run "$CAPTURE" --cgroup "$cg" --duration 700ms --probe "$FX/fixture-fp-pie:mid_a" \
+	    -o "$BATS_TEST_TMPDIR/o.edges"
+	cgid=$(stat -c %i "$cg")
+	kill "$fpid"
+	wait "$fpid" || true
+	rmdir "$cg"
+	[ "$status" -eq 0 ]
+	run edges "$BATS_TEST_TMPDIR/o.edges"
+	[[ "$output" == "fixture-fp-pie!main -> fixture-fp-pie!mid_a "* ]]
+	jqall "$BATS_TEST_TMPDIR/o.edges" "map(select(.type==\"edge\")) | all(.pid == $fpid and .cgroup == $cgid)"
+}
+
+@test "scope: --pid --follow-children follows processes forked after the start" {
+	require_bpf
+	sh -c "sleep 0.5; '$FX/fixture-fp-pie' 3; '$FX/fixture-fp-pie' 4" </dev/null >/dev/null 2>&1 3>&- &
+	spid=$!
+	run "$CAPTURE" --pid "$spid" --follow-children --duration 1500ms \
+	    --probe "$FX/fixture-fp-pie:mid_a" -o "$BATS_TEST_TMPDIR/o.edges"
+	wait "$spid" || true
+	[ "$status" -eq 0 ]
+	run edges "$BATS_TEST_TMPDIR/o.edges"
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "fixture-fp-pie!main -> fixture-fp-pie!mid_a 3" ]]
+	[[ "${lines[1]}" == "fixture-fp-pie!main -> fixture-fp-pie!mid_a 4" ]]
+}
+
+@test "exited processes: callers in modules the tracer never mapped still symbolize" {
+	require_bpf
+	# The command is sh: neither the fixture nor libplug.so is known up front,
+	# and each fixture run is over long before the ring buffer is drained.
+	run "$CAPTURE" --probe "$FX/libfix.so:lib_entry" -o "$BATS_TEST_TMPDIR/o.edges" -- \
+	    sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do '$FX/fixture-fp-pie' 1 '$FX/libplug.so'; done"
+	[ "$status" -eq 0 ]
+	diff -u - <(edge_totals "$BATS_TEST_TMPDIR/o.edges") <<EOT
+fixture-fp-pie!mid_b -> libfix.so!lib_entry 10
+libplug.so!plug_fn -> libfix.so!lib_entry 10
+EOT
+	losses "$BATS_TEST_TMPDIR/o.edges" | grep -qx 'caller_unresolved=0'
+}
