@@ -12,8 +12,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef O_BINARY
+#define O_BINARY 0
+#endif
+
+#ifdef _WIN32
+/*
+ * Windows: files are created read-write (no mode to fix), _commit() is
+ * fsync(), and rename() refuses to replace an existing file.
+ */
+#include <io.h>
+#include <windows.h>
+#define fsync(fd) _commit(fd)
+static int replace_file(const char *from, const char *to)
+{
+	if (MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+		return 0;
+	errno = EACCES;
+	return -1;
+}
+#else
+#define replace_file(from, to) rename(from, to)
+#endif
+
 int outfile_open(struct outfile *o, const char *path, struct tm_err *err)
 {
+	struct stat st;
 	size_t n;
 
 	memset(o, 0, sizeof(*o));
@@ -21,6 +45,15 @@ int outfile_open(struct outfile *o, const char *path, struct tm_err *err)
 	if (!path || strcmp(path, "-") == 0)
 		return 0;
 	o->path = path;
+	/* A device or FIFO (/dev/null, NUL): renaming over it would replace it. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		o->fd = open(path, O_WRONLY | O_BINARY);
+		if (o->fd < 0) {
+			tm_err_errno(err, TM_EXIT_ENV, errno, "%s: cannot open", path);
+			return -1;
+		}
+		return 0;
+	}
 	n = strlen(path) + 16;
 	o->tmp = malloc(n);
 	if (!o->tmp) {
@@ -36,6 +69,7 @@ int outfile_open(struct outfile *o, const char *path, struct tm_err *err)
 		o->tmp = NULL;
 		return -1;
 	}
+#ifndef _WIN32
 	/* mkstemp creates 0600; outputs are ordinary files (umask applies). */
 	{
 		mode_t mask = umask(0);
@@ -45,13 +79,22 @@ int outfile_open(struct outfile *o, const char *path, struct tm_err *err)
 			/* Not fatal: the data is still correct, only the mode differs. */
 		}
 	}
+#endif
 	return 0;
 }
 
 int outfile_commit(struct outfile *o, struct tm_err *err)
 {
-	if (!o->tmp)
+	if (!o->tmp) {
+		if (o->path && o->fd > STDERR_FILENO && close(o->fd) < 0) {
+			o->fd = -1;
+			tm_err_errno(err, TM_EXIT_ENV, errno, "%s: write error", o->path);
+			return -1;
+		}
+		if (o->path)
+			o->fd = -1;
 		return 0;
+	}
 	if (fsync(o->fd) < 0 && errno != EINVAL) {
 		tm_err_errno(err, TM_EXIT_ENV, errno, "%s: write error", o->path);
 		outfile_abort(o);
@@ -64,7 +107,7 @@ int outfile_commit(struct outfile *o, struct tm_err *err)
 		return -1;
 	}
 	o->fd = -1;
-	if (rename(o->tmp, o->path) < 0) {
+	if (replace_file(o->tmp, o->path) < 0) {
 		tm_err_errno(err, TM_EXIT_ENV, errno, "%s: cannot rename into place", o->path);
 		outfile_abort(o);
 		return -1;

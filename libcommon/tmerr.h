@@ -19,7 +19,10 @@ struct tm_err {
 	char msg[512];
 };
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__) && !defined(__clang__)
+/* mingw's "printf" is msvcrt's; the Windows build uses the C99 one. */
+#define TM_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__)
 #define TM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define TM_PRINTF(a, b)
