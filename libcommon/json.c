@@ -4,6 +4,18 @@
  */
 #include "json.h"
 
+/*
+ * Lines are written piece by piece; the unlocked stdio calls skip a lock per
+ * piece (the caller holds the FILE lock for a whole event, see ndjson.c).
+ */
+#if defined(__GLIBC__)
+#define PUTC(c, f) putc_unlocked((c), (f))
+#define FWRITE(p, n, f) fwrite_unlocked((p), 1, (n), (f))
+#else
+#define PUTC(c, f) putc((c), (f))
+#define FWRITE(p, n, f) fwrite((p), 1, (n), (f))
+#endif
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,9 +553,9 @@ int json_double(const struct json_value *v, double *out)
 
 void json_put_string(FILE *f, const char *s, size_t len)
 {
-	putc('"', f);
+	PUTC('"', f);
 	json_put_escaped(f, s, len);
-	putc('"', f);
+	PUTC('"', f);
 }
 
 void json_put_escaped(FILE *f, const char *s, size_t len)
@@ -565,14 +577,14 @@ void json_put_escaped(FILE *f, const char *s, size_t len)
 			}
 			/* Not UTF-8: the byte as a lone surrogate, so the output is
 			 * valid JSON and json_parse gives the byte back. */
-			fwrite(s + run, 1, i - run, f);
+			FWRITE(s + run, i - run, f);
 			run = i + 1;
 			fprintf(f, "\\udc%02x", c);
 			continue;
 		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		fwrite(s + run, 1, i - run, f);
+		FWRITE(s + run, i - run, f);
 		run = i + 1;
 		esc[0] = '\\';
 		switch (c) {
@@ -591,7 +603,7 @@ void json_put_escaped(FILE *f, const char *s, size_t len)
 			esc[5] = hex[c & 15];
 			n = 6;
 		}
-		fwrite(esc, 1, n, f);
+		FWRITE(esc, n, f);
 	}
-	fwrite(s + run, 1, len - run, f);
+	FWRITE(s + run, len - run, f);
 }

@@ -74,7 +74,11 @@ int json_double(const struct json_value *v, double *out);
  * survives a round trip, and the output stays valid JSON).
  */
 void json_put_string(FILE *f, const char *s, size_t len);
-/* The same without the quotes, to build one string from several pieces. */
+/*
+ * The same without the quotes, to build one string from several pieces.
+ * Both write with unlocked stdio where available: a FILE shared between
+ * threads must be locked by the caller (flockfile).
+ */
 void json_put_escaped(FILE *f, const char *s, size_t len);
 
 #endif

@@ -14,6 +14,19 @@
 #include "mem.h"
 #include "strtab.h"
 
+/*
+ * Lines are written piece by piece; the unlocked stdio calls skip a lock per
+ * piece (the caller holds the FILE lock for a whole event, see ndjson.c).
+ */
+#if defined(__GLIBC__)
+#define PUTC(c, f) putc_unlocked((c), (f))
+#define FWRITE(p, n, f) fwrite_unlocked((p), 1, (n), (f))
+#else
+#define PUTC(c, f) putc((c), (f))
+#define FWRITE(p, n, f) fwrite((p), 1, (n), (f))
+#endif
+#define PUTS(s, f) FWRITE((s), strlen(s), (f))
+
 /* ---- decoding ---- */
 
 static void put_u64(FILE *f, uint64_t v)
@@ -25,19 +38,19 @@ static void put_u64(FILE *f, uint64_t v)
 		buf[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	fwrite(buf + i, 1, sizeof(buf) - (size_t)i, f);
+	FWRITE(buf + i, sizeof(buf) - (size_t)i, f);
 }
 
 static void put_key(FILE *f, const char *prefix, const char *key)
 {
-	putc(',', f);
-	putc('"', f);
+	PUTC(',', f);
+	PUTC('"', f);
 	if (prefix) {
-		fputs(prefix, f);
-		putc('_', f);
+		PUTS(prefix, f);
+		PUTC('_', f);
 	}
-	fputs(key, f);
-	fputs("\":", f);
+	PUTS(key, f);
+	PUTS("\":", f);
 }
 
 static void put_ukey(FILE *f, const char *prefix, const char *key, uint64_t v)
@@ -68,14 +81,14 @@ static void put_names(FILE *f, uint32_t bits, const char *(*name)(unsigned))
 	unsigned b;
 	int first = 1;
 
-	putc('[', f);
+	PUTC('[', f);
 	for (b = 0; b < 32; b++) {
 		const char *n;
 
 		if (!(bits >> b & 1))
 			continue;
 		if (!first)
-			putc(',', f);
+			PUTC(',', f);
 		first = 0;
 		n = name(b);
 		if (n)
@@ -83,7 +96,7 @@ static void put_names(FILE *f, uint32_t bits, const char *(*name)(unsigned))
 		else
 			fprintf(f, "\"bit%u\"", b);
 	}
-	putc(']', f);
+	PUTC(']', f);
 }
 
 static void put_build_id(FILE *f, const char *prefix, const char *key, const struct es_module *m)
@@ -105,15 +118,15 @@ static void put_node(FILE *f, const struct es_reader *r, const char *key, uint32
 	es_reader_module(r, n->module, &m);
 	sym = es_reader_string(r, n->symbol, &slen);
 	put_key(f, NULL, key);
-	putc('"', f);
+	PUTC('"', f);
 	json_put_escaped(f, m.name, strlen(m.name));
 	if (sym) {
-		putc('!', f);
+		PUTC('!', f);
 		json_put_escaped(f, sym, slen);
 	} else {
 		fprintf(f, "+0x%llx", (unsigned long long)n->offset);
 	}
-	putc('"', f);
+	PUTC('"', f);
 	/* "a!b!c" cannot say where the module ends: name it apart. */
 	if (strchr(m.name, '!'))
 		put_skey(f, key, "module", m.name);
@@ -160,7 +173,7 @@ static void put_context(FILE *f, const struct es_reader *r, uint32_t id)
 
 static void write_edge(FILE *f, const struct es_reader *r, const struct es_edge *e)
 {
-	fputs("{\"type\":\"edge\"", f);
+	PUTS("{\"type\":\"edge\"", f);
 	put_node(f, r, "caller", e->caller);
 	put_node(f, r, "callee", e->callee);
 	put_ukey(f, NULL, "count", e->count);
@@ -190,18 +203,19 @@ static void write_edge(FILE *f, const struct es_reader *r, const struct es_edge 
 		put_ukey(f, NULL, "window_end", w->end_ns);
 	}
 	put_context(f, r, e->ctx);
-	fputs("}\n", f);
+	FWRITE("}\n", 2, f);
 }
 
 void ndjson_write_event(FILE *f, const struct es_reader *r, const struct es_event *ev)
 {
 	size_t i;
 
+	flockfile(f);
 	switch (ev->kind) {
 	case ES_EVENT_HEADER: {
 		const struct es_header *h = ev->header;
 
-		fputs("{\"type\":\"header\"", f);
+		PUTS("{\"type\":\"header\"", f);
 		put_skey(f, NULL, "format", ES_FORMAT_NAME);
 		put_ukey(f, NULL, "major", h->major);
 		put_ukey(f, NULL, "minor", h->minor);
@@ -217,24 +231,24 @@ void ndjson_write_event(FILE *f, const struct es_reader *r, const struct es_even
 			put_ukey(f, NULL, "end", h->end_ns);
 		if (h->nparams) {
 			put_key(f, NULL, "params");
-			putc('{', f);
+			PUTC('{', f);
 			for (i = 0; i < h->nparams; i++) {
 				if (i)
-					putc(',', f);
+					PUTC(',', f);
 				json_put_string(f, h->params[i].key, strlen(h->params[i].key));
-				putc(':', f);
+				PUTC(':', f);
 				json_put_string(f, h->params[i].value, strlen(h->params[i].value));
 			}
-			putc('}', f);
+			PUTC('}', f);
 		}
-		fputs("}\n", f);
+		FWRITE("}\n", 2, f);
 		break;
 	}
 	case ES_EVENT_MODULE: {
 		struct es_module m;
 
 		es_reader_module(r, ev->id, &m);
-		fputs("{\"type\":\"module\"", f);
+		PUTS("{\"type\":\"module\"", f);
 		put_skey(f, NULL, "name", m.name);
 		if (m.path)
 			put_skey(f, NULL, "path", m.path);
@@ -250,7 +264,7 @@ void ndjson_write_event(FILE *f, const struct es_reader *r, const struct es_even
 				fprintf(f, "\"kind%u\"", m.id_kind);
 			put_build_id(f, NULL, "build_id", &m);
 		}
-		fputs("}\n", f);
+		FWRITE("}\n", 2, f);
 		break;
 	}
 	case ES_EVENT_EDGES:
@@ -261,7 +275,7 @@ void ndjson_write_event(FILE *f, const struct es_reader *r, const struct es_even
 		const struct es_coverage *c = ev->coverage;
 		const char *m = es_cov_method_name(c->method);
 
-		fputs("{\"type\":\"coverage\"", f);
+		PUTS("{\"type\":\"coverage\"", f);
 		put_node(f, r, "node", c->node);
 		put_key(f, NULL, "method");
 		if (m)
@@ -271,33 +285,34 @@ void ndjson_write_event(FILE *f, const struct es_reader *r, const struct es_even
 		put_ukey(f, NULL, "start", c->start_ns);
 		put_ukey(f, NULL, "end", c->end_ns);
 		put_context(f, r, c->ctx);
-		fputs("}\n", f);
+		FWRITE("}\n", 2, f);
 		break;
 	}
 	case ES_EVENT_TRAILER: {
 		const struct es_trailer *t = ev->trailer;
 
-		fputs("{\"type\":\"trailer\"", f);
+		PUTS("{\"type\":\"trailer\"", f);
 		put_ukey(f, NULL, "records", t->records);
 		put_ukey(f, NULL, "edges", t->edges);
 		if (t->nlosses) {
 			put_key(f, NULL, "losses");
-			putc('{', f);
+			PUTC('{', f);
 			for (i = 0; i < t->nlosses; i++) {
 				if (i)
-					putc(',', f);
+					PUTC(',', f);
 				json_put_string(f, t->losses[i].name, strlen(t->losses[i].name));
-				putc(':', f);
+				PUTC(':', f);
 				put_u64(f, t->losses[i].count);
 			}
-			putc('}', f);
+			PUTC('}', f);
 		}
-		fputs("}\n", f);
+		FWRITE("}\n", 2, f);
 		break;
 	}
 	default:
 		break;
 	}
+	funlockfile(f);
 }
 
 /* ---- encoding ---- */
