@@ -18,6 +18,8 @@
 #include "outfile.h"
 
 static const char *prog = "trace-capture";
+/* --probe specs (pointers into argv); kept for the life of the process. */
+static const char **probes;
 
 /* Set by SIGINT/SIGTERM: the capture flushes, writes its trailer and stops. */
 static volatile sig_atomic_t stop_requested;
@@ -146,7 +148,6 @@ static char *join_argv(char *const *argv)
 int main(int argc, char **argv)
 {
 	struct capture_opts o;
-	const char **probes = NULL;
 	const char *output = NULL;
 	struct outfile out;
 	struct es_writer *w;
@@ -161,7 +162,7 @@ int main(int argc, char **argv)
 	o.freq = 99;
 	o.symbolize = 1;
 	o.per_process = 1;
-	while ((c = getopt_long(argc, argv, "+o:fqvhV", long_options, NULL)) != -1) {
+	while ((c = cli_getopt(prog, argc, argv, "+o:fqvhV", long_options)) != -1) {
 		switch (c) {
 		case OPT_MODE:
 			if (parse_mode(optarg, &o.modes) < 0)

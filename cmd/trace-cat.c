@@ -139,7 +139,7 @@ static int encode_input(const char *path, struct ndjson_encoder *enc, struct tm_
 	if (fd < 0)
 		return -1;
 	while (rc == 0) {
-		nl = memchr(buf + start, '\n', len - start);
+		nl = len > start ? memchr(buf + start, '\n', len - start) : NULL;
 		if (!nl && !eof) {
 			ssize_t n;
 

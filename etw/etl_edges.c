@@ -1236,6 +1236,31 @@ static void prepare_lookup(struct etl_edges *b)
 	}
 }
 
+static void fill_end(const struct etl_edges *b, const struct endkey *k, struct etl_edge_end *e);
+
+/* Ask the caller's symbolizer to name module + rva; k keeps it if not. */
+static int symbolize(struct etl_edges *b, struct endkey *k)
+{
+	struct endkey mk = { k->module, NONE, 0 };
+	struct etl_edge_end m;
+	char name[1024];
+	uint64_t srva = k->rva;
+
+	fill_end(b, &mk, &m);
+	name[0] = '\0';
+	if (b->opts.symbolize(b->opts.symbolize_ctx, &m, k->rva, name, sizeof name, &srva) != 1 ||
+	    !name[0])
+		return ETL_OK;
+	name[sizeof name - 1] = '\0';
+	uint32_t s = pool_add(&b->strings, name, strlen(name));
+	if (s == NONE)
+		return ETL_ENOMEM;
+	k->symbol = s;
+	k->rva = srva;
+	b->st.ends_symbolized++;
+	return ETL_OK;
+}
+
 /* Symbolize one address of process pid at time ts. */
 static int resolve(struct etl_edges *b, uint32_t pid, uint64_t addr, uint64_t ts,
     uint32_t unknown_mod[2], struct endkey *k)
@@ -1261,7 +1286,7 @@ static int resolve(struct etl_edges *b, uint32_t pid, uint64_t addr, uint64_t ts
 		const struct image *im = &b->images[hit];
 		*k = (struct endkey){ im->module, NONE, addr - im->base };
 		b->st.ends_image++;
-		return ETL_OK;
+		return b->opts.symbolize ? symbolize(b, k) : ETL_OK;
 	}
 	if (unknown_mod[kernel] == NONE) {
 		struct module m = unknown_module(b, kernel);

@@ -57,6 +57,16 @@ struct etl_edges_opts {
 	const char *process_name;	/* keep only processes with this image name
 					   (case-insensitive, ".exe" optional), or NULL */
 	uint64_t window_ns;	/* aligned tumbling windows of this length, 0 = whole trace */
+	/*
+	 * Optional symbolizer for native frames (live capture: DbgHelp). At
+	 * emit, for an address inside an image: m describes the image (symbol
+	 * NULL, rva 0), rva is the frame's offset in it. Return 1 with a
+	 * NUL-terminated name in buf and *sym_rva = the symbol's start RVA, or
+	 * 0 to keep module+rva. Frames that name the same symbol merge.
+	 */
+	int (*symbolize)(void *ctx, const struct etl_edge_end *m, uint64_t rva,
+	    char *buf, size_t cap, uint64_t *sym_rva);
+	void *symbolize_ctx;
 };
 
 struct etl_edges_stats {
@@ -73,6 +83,7 @@ struct etl_edges_stats {
 	uint64_t ends_image;		/* distinct addresses resolved to an image */
 	uint64_t ends_jit;		/* ... to a JIT method */
 	uint64_t ends_unknown;		/* ... to nothing */
+	uint64_t ends_symbolized;	/* image addresses named by opts.symbolize */
 	uint64_t images, methods, modules, processes;
 	uint64_t edges;			/* edges emitted */
 	uint64_t decode_errors;		/* payloads too short to decode (skipped) */
