@@ -35,12 +35,7 @@ static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "output", required_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -75,11 +70,12 @@ static void usage(void)
 }
 
 struct options {
-	const char *etl, *output, *host, *process_name;
+	const char *etl, *host, *process_name;
+	struct cli_std std;
 	uint32_t pids[MAX_PIDS];
 	size_t npids;
 	uint64_t window_ns, duration_ns, interval_ns;
-	int kernel, force, quiet, verbose, level;
+	int kernel, level;
 };
 
 static void summary(const struct options *o, const struct etl_stream_stats *st, size_t bytes,
@@ -136,7 +132,7 @@ static int run(const struct options *o)
 	uint64_t t0 = 0;
 	int rc = -1, opened = 0;
 	struct decode_progress dp = {
-		.enabled = !o->quiet && (o->verbose || cli_is_terminal(STDERR_FILENO)),
+		.enabled = !o->std.quiet && (o->std.verbose || cli_is_terminal(STDERR_FILENO)),
 	};
 
 	memset(&eo, 0, sizeof eo);
@@ -155,18 +151,15 @@ static int run(const struct options *o)
 
 	if (!o->etl && live_available(&err) < 0)
 		goto out;
-	if ((!o->output || strcmp(o->output, "-") == 0) && !o->force &&
-	    cli_is_terminal(STDOUT_FILENO)) {
-		cli_error(prog, "refusing to write a binary stream to a terminal (use -o FILE or -f)");
+	if (cli_refuse_terminal(prog, &o->std))
 		return TM_EXIT_USAGE;
-	}
 	if (o->etl && etl_stream_load(o->etl, &data, &len, &err) < 0)
 		goto out;
-	if (outfile_open(&of, o->output, &err) < 0)
+	if (outfile_open(&of, o->std.output, &err) < 0)
 		goto out;
 	opened = 1;
 	outfile_cleanup_on_signals(&of);
-	w = es_writer_new(of.fd, o->output ? o->output : "(stdout)", &wopts, &err);
+	w = es_writer_new(of.fd, o->std.output ? o->std.output : "(stdout)", &wopts, &err);
 	if (!w)
 		goto out;
 	if (o->etl) {
@@ -180,7 +173,7 @@ static int run(const struct options *o)
 	} else {
 		struct live_opts lo = {
 			.prog = prog, .duration_ns = o->duration_ns, .interval_ns = o->interval_ns,
-			.verbose = o->verbose, .quiet = o->quiet,
+			.verbose = o->std.verbose, .quiet = o->std.quiet,
 		};
 		so.interval_ns = o->interval_ns ? o->interval_ns : 1000000;
 		if (live_run(&lo, &so, w, &err) < 0)
@@ -190,9 +183,9 @@ static int run(const struct options *o)
 	w = NULL;
 	if (outfile_commit(&of, &err) < 0)
 		goto out;
-	if (o->verbose && o->etl)
+	if (o->std.verbose && o->etl)
 		summary(o, &st, len, progress_now_ns() - t0);
-	if (o->etl && !o->quiet && st.edges.edges == 0) {
+	if (o->etl && !o->std.quiet && st.edges.edges == 0) {
 		if (st.edges.samples == 0)
 			cli_warn(prog, "%s: no SampledProfile events, so no edges (record with the "
 			    "Profile kernel flag and stacks on it)", cli_input_name(o->etl));
@@ -217,11 +210,11 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	uint64_t v;
-	int c;
+	int c, rc;
 
 	live_platform_init();
 	memset(&o, 0, sizeof o);
-	while ((c = cli_getopt(prog, argc, argv, "o:fqvhV", long_options)) != -1) {
+	while ((c = cli_getopt(prog, argc, argv, CLI_STD_SHORT, long_options)) != -1) {
 		switch (c) {
 		case OPT_ETL:
 			o.etl = optarg;
@@ -266,27 +259,10 @@ int main(int argc, char **argv)
 				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
 			o.level = (int)v;
 			break;
-		case 'o':
-			o.output = optarg;
-			break;
-		case 'f':
-			o.force = 1;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case 'h':
-			usage();
-			return TM_EXIT_OK;
-		case 'V':
-			cli_version(prog);
-			return TM_EXIT_OK;
 		default:
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			return TM_EXIT_USAGE;
+			if ((rc = cli_std_option(prog, c, optarg, &o.std, usage)) != CLI_CONTINUE)
+				return rc;
+			break;
 		}
 	}
 	if (optind < argc)

@@ -47,12 +47,7 @@ static const struct option long_options[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "map-entries", required_argument, NULL, OPT_MAP_ENTRIES },
 	{ "host", required_argument, NULL, OPT_HOST },
-	{ "output", required_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -148,21 +143,21 @@ static char *join_argv(char *const *argv)
 int main(int argc, char **argv)
 {
 	struct capture_opts o;
-	const char *output = NULL;
+	struct cli_std std = { 0 };
 	struct outfile out;
 	struct es_writer *w;
 	struct tm_err err = { 0 };
 	struct sigaction sa;
 	char host[256], *cmdline = NULL;
 	uint64_t v;
-	int c, force = 0, nscopes = 0, status = 0, rc, modes_set = 0;
+	int c, nscopes = 0, status = 0, rc, modes_set = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.prog = prog;
 	o.freq = 99;
 	o.symbolize = 1;
 	o.per_process = 1;
-	while ((c = cli_getopt(prog, argc, argv, "+o:fqvhV", long_options)) != -1) {
+	while ((c = cli_getopt(prog, argc, argv, "+" CLI_STD_SHORT, long_options)) != -1) {
 		switch (c) {
 		case OPT_MODE:
 			if (parse_mode(optarg, &o.modes) < 0)
@@ -264,30 +259,15 @@ int main(int argc, char **argv)
 		case OPT_HOST:
 			o.host = optarg;
 			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'f':
-			force = 1;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case 'h':
-			usage();
-			return TM_EXIT_OK;
-		case 'V':
-			cli_version(prog);
-			return TM_EXIT_OK;
 		default:
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			return TM_EXIT_USAGE;
+			if ((rc = cli_std_option(prog, c, optarg, &std, usage)) != CLI_CONTINUE)
+				return rc;
+			break;
 		}
 	}
 	o.probes = probes;
+	o.quiet = std.quiet;
+	o.verbose = std.verbose;
 	if (optind < argc) {
 		o.argv = argv + optind;
 		o.scope = CAPTURE_SCOPE_CMD;
@@ -312,8 +292,7 @@ int main(int argc, char **argv)
 		cmdline = join_argv(o.argv);
 		o.cmdline = cmdline;
 	}
-	if ((!output || strcmp(output, "-") == 0) && !force && cli_is_terminal(STDOUT_FILENO)) {
-		cli_error(prog, "refusing to write a binary stream to a terminal (use -o FILE or -f)");
+	if (cli_refuse_terminal(prog, &std)) {
 		free(probes);
 		free(cmdline);
 		return TM_EXIT_USAGE;
@@ -326,13 +305,13 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (outfile_open(&out, output, &err) < 0) {
+	if (outfile_open(&out, std.output, &err) < 0) {
 		cli_error(prog, "%s", err.msg);
 		free(probes);
 		free(cmdline);
 		return err.code ? err.code : TM_EXIT_ENV;
 	}
-	w = es_writer_new(out.fd, output ? output : "(stdout)", NULL, &err);
+	w = es_writer_new(out.fd, std.output ? std.output : "(stdout)", NULL, &err);
 	rc = w ? capture_run(&o, w, &stop_requested, &status, &err) : -1;
 	es_writer_free(w);
 	if (rc == 0 && outfile_commit(&out, &err) < 0)

@@ -23,8 +23,8 @@ enum mode { MODE_DECODE, MODE_ENCODE, MODE_STATS };
 
 struct options {
 	enum mode mode;
-	const char *output;
-	int force, quiet, verbose, json, allow_truncated, level, all;
+	struct cli_std std;
+	int json, allow_truncated, level, all;
 	uint64_t max_record;
 };
 
@@ -38,12 +38,7 @@ static const struct option long_options[] = {
 	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
-	{ "output", required_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -113,7 +108,7 @@ static int read_input(const struct options *o, const char *path, FILE *out, stru
 			progress_update(pg, es_reader_bytes_in(r), *edges_total, 0);
 		}
 	}
-	if (rc == 0 && es_reader_truncated(r, &msg) && !o->quiet) {
+	if (rc == 0 && es_reader_truncated(r, &msg) && !o->std.quiet) {
 		progress_done(pg);
 		cli_warn(prog, "%s: truncated stream (%s): kept %llu edges in %u segments before it",
 		    name, msg, (unsigned long long)(*edges_total - edges_before), es_reader_segment(r));
@@ -210,22 +205,19 @@ static int run(const struct options *o, char **files, int nfiles)
 		files = (char **)stdin_only;
 		nfiles = 1;
 	}
-	if (o->mode == MODE_ENCODE && (!o->output || strcmp(o->output, "-") == 0) && !o->force &&
-	    cli_is_terminal(STDOUT_FILENO)) {
-		cli_error(prog, "refusing to write a binary stream to a terminal (use -o FILE or -f)");
+	if (o->mode == MODE_ENCODE && cli_refuse_terminal(prog, &o->std))
 		return TM_EXIT_USAGE;
-	}
-	if (outfile_open(&of, o->output, &err) < 0) {
+	if (outfile_open(&of, o->std.output, &err) < 0) {
 		cli_error(prog, "%s", err.msg);
 		return err.code;
 	}
 	outfile_cleanup_on_signals(&of);
-	progress_init(&pg, prog, o->verbose, o->quiet);
+	progress_init(&pg, prog, o->std.verbose, o->std.quiet);
 	esstats_init(&st);
 
 	if (o->mode == MODE_ENCODE) {
 		struct es_writer_opts wopts = { o->level, 0 };
-		struct es_writer *w = es_writer_new(of.fd, o->output ? o->output : "(stdout)", &wopts, &err);
+		struct es_writer *w = es_writer_new(of.fd, o->std.output ? o->std.output : "(stdout)", &wopts, &err);
 		struct ndjson_encoder *enc = w ? ndjson_encoder_new(w, prog, &err) : NULL;
 
 		for (i = 0; enc && i < nfiles && rc == 0; i++)
@@ -238,9 +230,9 @@ static int run(const struct options *o, char **files, int nfiles)
 		es_writer_free(w);
 	} else {
 		/* A duplicate descriptor: fclose(out) leaves of.fd to outfile_commit. */
-		out = o->output ? fdopen(dup(of.fd), "w") : stdout;
+		out = o->std.output ? fdopen(dup(of.fd), "w") : stdout;
 		if (!out) {
-			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s", o->output);
+			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s", o->std.output);
 			rc = -1;
 		} else {
 			static char obuf[1 << 16];
@@ -259,11 +251,11 @@ static int run(const struct options *o, char **files, int nfiles)
 		}
 		if (out && (fflush(out) != 0 || ferror(out)) && rc == 0) {
 			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s: write error",
-			    o->output ? o->output : "(stdout)");
+			    o->std.output ? o->std.output : "(stdout)");
 			rc = -1;
 		}
-		if (out && o->output && fclose(out) != 0 && rc == 0) {
-			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s: write error", o->output);
+		if (out && o->std.output && fclose(out) != 0 && rc == 0) {
+			tm_err_errno(&err, TM_EXIT_ENV, errno, "%s: write error", o->std.output);
 			rc = -1;
 		}
 	}
@@ -282,10 +274,10 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	uint64_t v;
-	int c;
+	int c, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = cli_getopt(prog, argc, argv, "o:fqvhV", long_options)) != -1) {
+	while ((c = cli_getopt(prog, argc, argv, CLI_STD_SHORT, long_options)) != -1) {
 		switch (c) {
 		case OPT_ENCODE:
 			if (o.mode == MODE_STATS)
@@ -317,27 +309,10 @@ int main(int argc, char **argv)
 				return cli_usage_error(prog, "--max-record: expected a size from 4K to 4G, got '%s'",
 				    optarg);
 			break;
-		case 'o':
-			o.output = optarg;
-			break;
-		case 'f':
-			o.force = 1;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case 'h':
-			usage();
-			return TM_EXIT_OK;
-		case 'V':
-			cli_version(prog);
-			return TM_EXIT_OK;
 		default:
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			return TM_EXIT_USAGE;
+			if ((rc = cli_std_option(prog, c, optarg, &o.std, usage)) != CLI_CONTINUE)
+				return rc;
+			break;
 		}
 	}
 	if (o.json && o.mode != MODE_STATS)

@@ -25,12 +25,7 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
-	{ "output", required_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -62,8 +57,8 @@ static void usage(void)
 
 struct options {
 	struct dedup_opts d;
-	const char *output;
-	int force, quiet, verbose, level, allow_truncated;
+	struct cli_std std;
+	int level, allow_truncated;
 };
 
 static int fold_input(const struct options *o, struct dedup *d, const char *path,
@@ -80,7 +75,7 @@ static int fold_input(const struct options *o, struct dedup *d, const char *path
 		return -1;
 	r = es_reader_new(fd, name, &ropts, err);
 	rc = r ? dedup_add(d, r, pg) : -1;
-	if (rc == 0 && es_reader_truncated(r, &msg) && !o->quiet) {
+	if (rc == 0 && es_reader_truncated(r, &msg) && !o->std.quiet) {
 		progress_done(pg);
 		cli_warn(prog, "%s: truncated stream (%s): kept %llu edges before it", name, msg,
 		    (unsigned long long)(dedup_stats(d)->records - before));
@@ -106,26 +101,24 @@ static int run(const struct options *o, char **files, int nfiles)
 		files = (char **)stdin_only;
 		nfiles = 1;
 	}
-	if ((!o->output || strcmp(o->output, "-") == 0) && !o->force && cli_is_terminal(STDOUT_FILENO)) {
-		cli_error(prog, "refusing to write a binary stream to a terminal (use -o FILE or -f)");
+	if (cli_refuse_terminal(prog, &o->std))
 		return TM_EXIT_USAGE;
-	}
-	if (outfile_open(&of, o->output, &err) < 0) {
+	if (outfile_open(&of, o->std.output, &err) < 0) {
 		cli_error(prog, "%s", err.msg);
 		return err.code;
 	}
 	outfile_cleanup_on_signals(&of);
-	progress_init(&pg, prog, o->verbose, o->quiet);
+	progress_init(&pg, prog, o->std.verbose, o->std.quiet);
 	d = dedup_new(&o->d, &err);
 	for (i = 0; d && i < nfiles; i++)
 		if (fold_input(o, d, files[i], &pg, &err) < 0)
 			goto out;
 	progress_done(&pg);
 	t1 = progress_now_ns();
-	w = d ? es_writer_new(of.fd, o->output ? o->output : "(stdout)", &wopts, &err) : NULL;
+	w = d ? es_writer_new(of.fd, o->std.output ? o->std.output : "(stdout)", &wopts, &err) : NULL;
 	if (!w || dedup_write(d, w, "trace-dedup " TM_VERSION) < 0 || outfile_commit(&of, &err) < 0)
 		goto out;
-	if (o->verbose) {
+	if (o->std.verbose) {
 		const struct dedup_stats *s = dedup_stats(d);
 
 		fprintf(stderr, "%s: %llu records in %llu segments -> %llu distinct edges "
@@ -154,10 +147,10 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	uint64_t v;
-	int c;
+	int c, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = cli_getopt(prog, argc, argv, "o:fqvhV", long_options)) != -1) {
+	while ((c = cli_getopt(prog, argc, argv, CLI_STD_SHORT, long_options)) != -1) {
 		switch (c) {
 		case OPT_WINDOW:
 			if (cli_parse_duration(optarg, &o.d.window_ns) < 0 || o.d.window_ns == 0)
@@ -182,27 +175,10 @@ int main(int argc, char **argv)
 		case OPT_ALLOW_TRUNCATED:
 			o.allow_truncated = 1;
 			break;
-		case 'o':
-			o.output = optarg;
-			break;
-		case 'f':
-			o.force = 1;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case 'h':
-			usage();
-			return TM_EXIT_OK;
-		case 'V':
-			cli_version(prog);
-			return TM_EXIT_OK;
 		default:
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			return TM_EXIT_USAGE;
+			if ((rc = cli_std_option(prog, c, optarg, &o.std, usage)) != CLI_CONTINUE)
+				return rc;
+			break;
 		}
 	}
 	return run(&o, argv + optind, argc - optind);

@@ -239,3 +239,38 @@ int cli_getopt(const char *prog, int argc, char *const argv[], const char *short
 	}
 	return '?';
 }
+
+int cli_std_option(const char *prog, int c, const char *arg, struct cli_std *s, void (*usage)(void))
+{
+	switch (c) {
+	case 'o':
+		s->output = arg;
+		return CLI_CONTINUE;
+	case 'f':
+		s->force = 1;
+		return CLI_CONTINUE;
+	case 'q':
+		s->quiet = 1;
+		return CLI_CONTINUE;
+	case 'v':
+		s->verbose = 1;
+		return CLI_CONTINUE;
+	case 'h':
+		usage();
+		return TM_EXIT_OK;
+	case 'V':
+		cli_version(prog);
+		return TM_EXIT_OK;
+	default:
+		fprintf(stderr, "Try '%s --help'.\n", prog);
+		return TM_EXIT_USAGE;
+	}
+}
+
+int cli_refuse_terminal(const char *prog, const struct cli_std *s)
+{
+	if ((s->output && strcmp(s->output, "-") != 0) || s->force || !cli_is_terminal(STDOUT_FILENO))
+		return 0;
+	cli_error(prog, "refusing to write a binary stream to a terminal (use -o FILE or -f)");
+	return 1;
+}

@@ -27,6 +27,35 @@ struct option;
 int cli_getopt(const char *prog, int argc, char *const argv[], const char *shortopts,
     const struct option *longopts);
 
+/* The options every binary has, in its long-option table before the NULL row. */
+#define CLI_STD_SHORT "o:fqvhV"
+#define CLI_STD_LONG_OPTIONS \
+	{ "output", required_argument, NULL, 'o' }, \
+	{ "force", no_argument, NULL, 'f' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }
+
+struct cli_std {
+	const char *output;	/* -o FILE, NULL for stdout */
+	int force, quiet, verbose;
+};
+
+#define CLI_CONTINUE (-1)
+/*
+ * Handle one of the standard options (-o -f -q -v -h -V) or a getopt error:
+ * CLI_CONTINUE to go on parsing, else the exit status main returns (0 after
+ * --help or --version; 2 with "Try 'prog --help'." for anything else).
+ */
+int cli_std_option(const char *prog, int c, const char *arg, struct cli_std *s, void (*usage)(void));
+
+/*
+ * Refuse to write a binary stream to a terminal unless -f or -o FILE: prints
+ * the error and returns 1 when refusing.
+ */
+int cli_refuse_terminal(const char *prog, const struct cli_std *s);
+
 /* "prog: --version" output: "prog (tracemerge) X.Y.Z". */
 void cli_version(const char *prog);
 
