@@ -25,21 +25,10 @@
 #include "cli.h"
 #include "idmap.h"
 #include "mem.h"
+#include "segmap.h"
 #include "strtab.h"
 
 #define CHUNK 1024
-
-struct dmod {
-	uint32_t id_kind, id_len;
-	uint8_t id[ES_BUILD_ID_MAX];
-	uint32_t name, path, purl;	/* global string ids; path/purl: min */
-};
-
-struct dnode {
-	uint32_t module, symbol;	/* key, with offset when symbol == 0 */
-	uint64_t offset;
-	uint32_t flags, state, file, line;
-};
 
 struct dctx {
 	uint32_t host, comm, container, pid;
@@ -64,11 +53,6 @@ struct dloss {
 	uint64_t count;
 };
 
-/* A per-segment translation from input ids to global ids, 0 = not yet. */
-struct idvec {
-	uint32_t *v;
-	size_t cap, hi;
-};
 
 struct run {
 	int fd;
@@ -80,13 +64,7 @@ struct dedup {
 	struct tm_err *err;
 	struct dedup_stats st;
 
-	struct strtab strs;
-	struct dmod *mods;
-	size_t nmods, mods_cap;
-	struct idmap modmap;
-	struct dnode *nodes;
-	size_t nnodes, nodes_cap;
-	struct idmap nodemap;
+	struct segmap sm;		/* strings, modules, nodes */
 	struct dctx *ctxs;
 	size_t nctxs, ctxs_cap;
 	struct idmap ctxmap;
@@ -114,7 +92,7 @@ struct dedup {
 	int host_mixed;
 
 	/* Current segment. */
-	struct idvec seg_str, seg_mod, seg_node, seg_ctx;
+	struct segmap_idvec seg_ctx;	/* input context -> projected context + 1 */
 	uint32_t seg_host;
 	uint32_t seg_ctx0;		/* projection of "no context" */
 	uint64_t seg_start;
@@ -167,216 +145,37 @@ int dedup_parse_by(const char *s, unsigned *by)
 	return 0;
 }
 
-/* ---- translation arrays ---- */
-
-static uint32_t *idvec_slot(struct dedup *d, struct idvec *v, uint32_t id)
-{
-	if (id >= v->cap) {
-		size_t old = v->cap;
-		void *p = v->v;
-
-		if (mem_grow(&p, &v->cap, (size_t)id + 1, sizeof(uint32_t)) < 0) {
-			nomem(d);
-			return NULL;
-		}
-		v->v = p;
-		memset(v->v + old, 0, (v->cap - old) * sizeof(uint32_t));
-	}
-	if (id > v->hi)
-		v->hi = id;
-	return &v->v[id];
-}
-
-static void idvec_reset(struct idvec *v)
-{
-	if (v->v)
-		memset(v->v, 0, (v->hi + 1) * sizeof(uint32_t));
-	v->hi = 0;
-}
-
 /* ---- global tables ---- */
 
 static uint32_t map_string(struct dedup *d, const struct es_reader *r, uint32_t rsid)
 {
-	uint32_t *slot;
-	const char *s;
-	size_t len;
+	uint32_t g = segmap_string(&d->sm, r, rsid);
 
-	if (!rsid)
-		return 0;
-	slot = idvec_slot(d, &d->seg_str, rsid);
-	if (!slot)
-		return UINT32_MAX;
-	if (*slot)
-		return *slot;
-	s = es_reader_string(r, rsid, &len);
-	*slot = strtab_intern(&d->strs, s, len);
-	if (!*slot) {
+	if (g == SEGMAP_ERR)
 		nomem(d);
-		return UINT32_MAX;
-	}
-	return *slot;
+	return g == SEGMAP_ERR ? UINT32_MAX : g;
 }
 
 static const char *str(const struct dedup *d, uint32_t sid)
 {
-	const char *s = strtab_get(&d->strs, sid, NULL);
-
-	return s ? s : "";
+	return segmap_str(&d->sm, sid);
 }
 
-/* Order of optional strings: set before unset, then bytewise. */
 static int optstr_cmp(const struct dedup *d, uint32_t a, uint32_t b)
 {
-	if (a == b)
-		return 0;
-	if (!a || !b)
-		return a ? -1 : 1;
-	return strcmp(str(d, a), str(d, b));
+	return segmap_str_cmp(&d->sm, a, b);
 }
 
-static uint64_t mod_hash(const struct dmod *m)
+/* The global node of an input node id, 0 on error. */
+static inline uint32_t map_node(struct dedup *d, const struct es_reader *r, uint32_t rnid)
 {
-	return m->id_kind ? mem_hash(m->id, m->id_len, m->id_kind)
-			  : mem_hash_u64(0x51ed, m->name);
-}
+	uint32_t g = segmap_node(&d->sm, r, rnid);
 
-static int mod_eq(const void *ctx, uint32_t id, const void *key)
-{
-	const struct dmod *a = &((const struct dedup *)ctx)->mods[id], *b = key;
-
-	if (a->id_kind != b->id_kind)
-		return 0;
-	if (a->id_kind)
-		return a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
-	return a->name == b->name;
-}
-
-static uint32_t map_module(struct dedup *d, const struct es_reader *r, uint32_t rmid)
-{
-	struct es_module m;
-	struct dmod k;
-	uint32_t *slot, id;
-	uint64_t h;
-
-	slot = idvec_slot(d, &d->seg_mod, rmid);
-	if (!slot)
-		return 0;
-	if (*slot)
-		return *slot;
-	if (es_reader_module(r, rmid, &m) < 0)
-		return 0;
-	memset(&k, 0, sizeof(k));
-	k.id_kind = m.id_kind;
-	k.id_len = (uint32_t)m.build_id_len;
-	memcpy(k.id, m.build_id, m.build_id_len);
-	k.name = strtab_intern(&d->strs, m.name, strlen(m.name));
-	k.path = m.path ? strtab_intern(&d->strs, m.path, strlen(m.path)) : 0;
-	k.purl = m.purl ? strtab_intern(&d->strs, m.purl, strlen(m.purl)) : 0;
-	if (!k.name || (m.path && !k.path) || (m.purl && !k.purl)) {
+	if (g == SEGMAP_ERR) {
 		nomem(d);
 		return 0;
 	}
-	h = mod_hash(&k);
-	id = idmap_find(&d->modmap, h, mod_eq, d, &k);
-	if (id) {
-		/* The same module seen elsewhere: keep the least of each attribute. */
-		struct dmod *g = &d->mods[id];
-
-		if (optstr_cmp(d, k.name, g->name) < 0)
-			g->name = k.name;
-		if (optstr_cmp(d, k.path, g->path) < 0)
-			g->path = k.path;
-		if (optstr_cmp(d, k.purl, g->purl) < 0)
-			g->purl = k.purl;
-	} else {
-		void *p = d->mods;
-
-		if (mem_grow(&p, &d->mods_cap, d->nmods + 2, sizeof(*d->mods)) < 0)
-			return nomem(d), 0;
-		d->mods = p;
-		d->mods[++d->nmods] = k;
-		id = (uint32_t)d->nmods;
-		if (idmap_insert(&d->modmap, h, id) < 0)
-			return nomem(d), 0;
-	}
-	*slot = id;
-	return id;
-}
-
-static uint64_t node_hash(const struct dnode *n)
-{
-	return mem_hash_u64(mem_hash_u64(n->module, n->symbol), n->symbol ? 0 : n->offset);
-}
-
-static int node_eq(const void *ctx, uint32_t id, const void *key)
-{
-	const struct dnode *a = &((const struct dedup *)ctx)->nodes[id], *b = key;
-
-	return a->module == b->module && a->symbol == b->symbol &&
-	    (a->symbol || a->offset == b->offset);
-}
-
-static uint32_t map_node(struct dedup *d, const struct es_reader *r, uint32_t rnid)
-{
-	const struct es_node *n;
-	struct dnode k;
-	uint32_t *slot, id;
-	uint64_t h;
-
-	slot = idvec_slot(d, &d->seg_node, rnid);
-	if (!slot)
-		return 0;
-	if (*slot)
-		return *slot;
-	n = es_reader_node(r, rnid);
-	memset(&k, 0, sizeof(k));
-	k.module = map_module(d, r, n->module);
-	k.symbol = map_string(d, r, n->symbol);
-	k.file = map_string(d, r, n->file);
-	if (!k.module || k.symbol == UINT32_MAX || k.file == UINT32_MAX)
-		return 0;
-	k.offset = n->offset;
-	k.flags = n->flags;
-	k.state = n->state;
-	k.line = n->line;
-	h = node_hash(&k);
-	id = idmap_find(&d->nodemap, h, node_eq, d, &k);
-	if (id) {
-		struct dnode *g = &d->nodes[id];
-		int c;
-
-		g->flags |= k.flags;
-		if (k.state > g->state)
-			g->state = k.state;
-		if (k.symbol && k.offset && (!g->offset || k.offset < g->offset))
-			g->offset = k.offset;
-		c = optstr_cmp(d, k.file, g->file);
-		if (c < 0 || (c == 0 && k.line && (!g->line || k.line < g->line))) {
-			g->file = k.file;
-			g->line = k.line;
-		}
-	} else {
-		void *p = d->nodes;
-
-		if (mem_grow(&p, &d->nodes_cap, d->nnodes + 2, sizeof(*d->nodes)) < 0)
-			return nomem(d), 0;
-		d->nodes = p;
-		d->nodes[++d->nnodes] = k;
-		id = (uint32_t)d->nnodes;
-		if (idmap_insert(&d->nodemap, h, id) < 0)
-			return nomem(d), 0;
-	}
-	*slot = id;
-	return id;
-}
-
-/* The common case inline: the node was already mapped in this segment. */
-static inline uint32_t map_node_fast(struct dedup *d, const struct es_reader *r, uint32_t rnid)
-{
-	if (rnid < d->seg_node.cap && d->seg_node.v[rnid])
-		return d->seg_node.v[rnid];
-	return map_node(d, r, rnid);
+	return g;
 }
 
 static int ctx_eq(const void *ctx, uint32_t id, const void *key)
@@ -423,9 +222,9 @@ static uint32_t map_ctx(struct dedup *d, const struct es_reader *r, uint32_t rci
 		return 0;
 	if (!rcid)
 		return d->seg_ctx0;
-	slot = idvec_slot(d, &d->seg_ctx, rcid);
+	slot = segmap_idvec_slot(&d->seg_ctx, rcid);
 	if (!slot)
-		return UINT32_MAX;
+		return nomem(d), UINT32_MAX;
 	/* Stored as id + 1, so that "projects to no context" is cached too. */
 	if (*slot)
 		return *slot - 1;
@@ -722,8 +521,8 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 		const struct es_edge *e = &in[i];
 		struct dedge *k = &x[i];
 
-		k->caller = map_node_fast(d, r, e->caller);
-		k->callee = map_node_fast(d, r, e->callee);
+		k->caller = map_node(d, r, e->caller);
+		k->callee = map_node(d, r, e->callee);
 		k->ctx = map_ctx(d, r, e->ctx);
 		k->win = window_of(d, r, e);
 		k->site = e->site ? map_string(d, r, e->site) : 0;
@@ -756,7 +555,7 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 
 static int add_loss(struct dedup *d, const char *name, uint64_t count)
 {
-	uint32_t sid = strtab_intern(&d->strs, name, strlen(name));
+	uint32_t sid = segmap_intern(&d->sm, name, strlen(name));
 	size_t i;
 	void *p;
 
@@ -812,15 +611,13 @@ static int add_coverage(struct dedup *d, const struct es_reader *r, const struct
 static int begin_segment(struct dedup *d, const struct es_reader *r, const struct es_header *h)
 {
 	struct dctx k;
-	uint32_t host = h->host ? strtab_intern(&d->strs, h->host, strlen(h->host)) : 0;
+	uint32_t host = h->host ? segmap_intern(&d->sm, h->host, strlen(h->host)) : 0;
 
 	(void)r;
 	if (h->host && !host)
 		return nomem(d);
-	idvec_reset(&d->seg_str);
-	idvec_reset(&d->seg_mod);
-	idvec_reset(&d->seg_node);
-	idvec_reset(&d->seg_ctx);
+	segmap_segment(&d->sm);
+	segmap_idvec_reset(&d->seg_ctx);
 	d->st.segments++;
 	if (d->st.segments == 1)
 		d->host = host;
@@ -879,34 +676,6 @@ int dedup_add(struct dedup *d, struct es_reader *r, struct progress *pg)
 
 /* ---- canonical order ---- */
 
-static int node_cmp(const struct dedup *d, uint32_t a, uint32_t b)
-{
-	const struct dnode *x = &d->nodes[a], *y = &d->nodes[b];
-	const struct dmod *mx = &d->mods[x->module], *my = &d->mods[y->module];
-	int c;
-
-	if (x->module != y->module) {
-		c = strcmp(str(d, mx->name), str(d, my->name));
-		if (c)
-			return c;
-		if (mx->id_kind != my->id_kind)
-			return mx->id_kind < my->id_kind ? -1 : 1;
-		if (mx->id_len != my->id_len)
-			return mx->id_len < my->id_len ? -1 : 1;
-		c = memcmp(mx->id, my->id, mx->id_len);
-		if (c)
-			return c;
-	}
-	if (x->symbol != y->symbol) {
-		if (!x->symbol || !y->symbol)
-			return x->symbol ? -1 : 1;
-		return strcmp(str(d, x->symbol), str(d, y->symbol));
-	}
-	if (!x->symbol && x->offset != y->offset)
-		return x->offset < y->offset ? -1 : 1;
-	return 0;
-}
-
 static int ctx_cmp(const struct dedup *d, uint32_t a, uint32_t b)
 {
 	const struct dctx *x = &d->ctxs[a], *y = &d->ctxs[b];
@@ -925,9 +694,9 @@ static int ctx_cmp(const struct dedup *d, uint32_t a, uint32_t b)
 	return 0;
 }
 
-enum { SORT_NODES, SORT_CTXS, SORT_WINS };
+enum { SORT_CTXS, SORT_WINS };
 
-/* Bottom-up merge sort of ids 1..n by the table's order; returns rank[id] (1-based). */
+/* Bottom-up merge sort of ids 1..n (contexts or windows); returns rank[id] (1-based). */
 static uint32_t *ranks(struct dedup *d, int what, size_t n, uint32_t **order_out)
 {
 	uint32_t *a = malloc((n + 1) * sizeof(*a)), *b = malloc((n + 1) * sizeof(*b));
@@ -951,9 +720,7 @@ static uint32_t *ranks(struct dedup *d, int what, size_t n, uint32_t **order_out
 			while (p < m && q < h) {
 				int c;
 
-				if (what == SORT_NODES)
-					c = node_cmp(d, a[p], a[q]);
-				else if (what == SORT_CTXS)
+				if (what == SORT_CTXS)
 					c = ctx_cmp(d, a[p], a[q]);
 				else
 					c = d->wins[a[p]] < d->wins[a[q]] ? -1 : d->wins[a[p]] > d->wins[a[q]];
@@ -1086,7 +853,7 @@ static uint32_t out_string(struct emitter *m, uint32_t sid)
 	if (!sid)
 		return 0;
 	if (!m->str_h[sid]) {
-		s = strtab_get(&m->d->strs, sid, &len);
+		s = strtab_get(&m->d->sm.strs, sid, &len);
 		m->str_h[sid] = es_writer_string(m->w, s, len);
 	}
 	return m->str_h[sid];
@@ -1097,20 +864,13 @@ static uint32_t out_node(struct emitter *m, uint32_t rank)
 	uint32_t id = m->o->node_of[rank];
 
 	if (!m->node_h[id]) {
-		const struct dnode *n = &m->d->nodes[id];
+		const struct segmap_node *n = &m->d->sm.nodes[id];
 		struct es_node v;
 
 		if (!m->mod_h[n->module]) {
-			const struct dmod *g = &m->d->mods[n->module];
 			struct es_module mod;
 
-			memset(&mod, 0, sizeof(mod));
-			mod.name = str(m->d, g->name);
-			mod.path = g->path ? str(m->d, g->path) : NULL;
-			mod.purl = g->purl ? str(m->d, g->purl) : NULL;
-			mod.id_kind = g->id_kind;
-			mod.build_id_len = g->id_len;
-			memcpy(mod.build_id, g->id, g->id_len);
+			segmap_module_out(&m->d->sm, n->module, &mod);
 			m->mod_h[n->module] = es_writer_module(m->w, &mod);
 		}
 		memset(&v, 0, sizeof(v));
@@ -1348,17 +1108,20 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	memset(&m, 0, sizeof(m));
 	if (d->err->code)
 		return -1;
-	o.node_rank = ranks(d, SORT_NODES, d->nnodes, &o.node_of);
-	o.ctx_rank = o.node_rank ? ranks(d, SORT_CTXS, d->nctxs, &o.ctx_of) : NULL;
+	if (segmap_node_ranks(&d->sm, &o.node_rank, &o.node_of) < 0) {
+		nomem(d);
+		goto out;
+	}
+	o.ctx_rank = ranks(d, SORT_CTXS, d->nctxs, &o.ctx_of);
 	o.win_rank = o.ctx_rank ? ranks(d, SORT_WINS, d->nwins, &o.win_of) : NULL;
 	m.d = d;
 	m.o = &o;
 	m.w = w;
-	m.node_h = calloc(d->nnodes + 1, sizeof(uint32_t));
+	m.node_h = calloc(d->sm.nnodes + 1, sizeof(uint32_t));
 	m.ctx_h = calloc(d->nctxs + 1, sizeof(uint32_t));
 	m.win_h = calloc(d->nwins + 1, sizeof(uint32_t));
-	m.mod_h = calloc(d->nmods + 1, sizeof(uint32_t));
-	m.str_h = calloc(d->strs.n + 1, sizeof(uint32_t));
+	m.mod_h = calloc(d->sm.nmods + 1, sizeof(uint32_t));
+	m.str_h = calloc(d->sm.strs.n + 1, sizeof(uint32_t));
 	if (!o.win_rank || !m.node_h || !m.ctx_h || !m.win_h || !m.mod_h || !m.str_h) {
 		nomem(d);
 		goto out;
@@ -1410,8 +1173,8 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 			goto out;
 	if (es_writer_end(w) < 0)
 		goto out;
-	d->st.nodes = d->nnodes;
-	d->st.modules = d->nmods;
+	d->st.nodes = d->sm.nnodes;
+	d->st.modules = d->sm.nmods;
 	rc = 0;
 out:
 	free(o.node_rank);
@@ -1440,9 +1203,7 @@ struct dedup *dedup_new(const struct dedup_opts *opts, struct tm_err *err)
 	}
 	d->o = *opts;
 	d->err = err;
-	strtab_init(&d->strs);
-	idmap_init(&d->modmap);
-	idmap_init(&d->nodemap);
+	segmap_init(&d->sm);
 	idmap_init(&d->ctxmap);
 	idmap_init(&d->winmap);
 	idmap_init(&d->covmap);
@@ -1458,13 +1219,9 @@ void dedup_free(struct dedup *d)
 	for (i = 0; i < d->nruns; i++)
 		close(d->runs[i].fd);
 	free(d->runs);
-	strtab_free(&d->strs);
-	free(d->mods);
-	free(d->nodes);
+	segmap_free(&d->sm);
 	free(d->ctxs);
 	free(d->wins);
-	idmap_free(&d->modmap);
-	idmap_free(&d->nodemap);
 	idmap_free(&d->ctxmap);
 	idmap_free(&d->winmap);
 	idmap_free(&d->covmap);
@@ -1472,9 +1229,6 @@ void dedup_free(struct dedup *d)
 	free_slots(d);
 	free(d->covs);
 	free(d->losses);
-	free(d->seg_str.v);
-	free(d->seg_mod.v);
-	free(d->seg_node.v);
 	free(d->seg_ctx.v);
 	free(d);
 }

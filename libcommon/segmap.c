@@ -1,0 +1,317 @@
+/*
+ * segmap.c - segment-local ids to global tables (see segmap.h).
+ */
+#include "segmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+void segmap_init(struct segmap *s)
+{
+	memset(s, 0, sizeof(*s));
+	strtab_init(&s->strs);
+	idmap_init(&s->modmap);
+	idmap_init(&s->nodemap);
+}
+
+void segmap_free(struct segmap *s)
+{
+	strtab_free(&s->strs);
+	free(s->mods);
+	free(s->nodes);
+	idmap_free(&s->modmap);
+	idmap_free(&s->nodemap);
+	free(s->seg_str.v);
+	free(s->seg_mod.v);
+	free(s->seg_node.v);
+	segmap_init(s);
+}
+
+uint32_t *segmap_idvec_slot(struct segmap_idvec *v, uint32_t id)
+{
+	if (id >= v->cap) {
+		size_t old = v->cap;
+		void *p = v->v;
+
+		if (mem_grow(&p, &v->cap, (size_t)id + 1, sizeof(uint32_t)) < 0)
+			return NULL;
+		v->v = p;
+		memset(v->v + old, 0, (v->cap - old) * sizeof(uint32_t));
+	}
+	if (id > v->hi)
+		v->hi = id;
+	return &v->v[id];
+}
+
+void segmap_idvec_reset(struct segmap_idvec *v)
+{
+	if (v->v)
+		memset(v->v, 0, (v->hi + 1) * sizeof(uint32_t));
+	v->hi = 0;
+}
+
+void segmap_segment(struct segmap *s)
+{
+	segmap_idvec_reset(&s->seg_str);
+	segmap_idvec_reset(&s->seg_mod);
+	segmap_idvec_reset(&s->seg_node);
+}
+
+uint32_t segmap_intern(struct segmap *s, const char *str, size_t len)
+{
+	return strtab_intern(&s->strs, str, len);
+}
+
+uint32_t segmap_string(struct segmap *s, const struct es_reader *r, uint32_t rsid)
+{
+	uint32_t *slot;
+	const char *p;
+	size_t len;
+
+	if (!rsid)
+		return 0;
+	slot = segmap_idvec_slot(&s->seg_str, rsid);
+	if (!slot)
+		return SEGMAP_ERR;
+	if (*slot)
+		return *slot;
+	p = es_reader_string(r, rsid, &len);
+	*slot = strtab_intern(&s->strs, p, len);
+	return *slot ? *slot : SEGMAP_ERR;
+}
+
+int segmap_str_cmp(const struct segmap *s, uint32_t a, uint32_t b)
+{
+	size_t la = 0, lb = 0;
+	const char *pa, *pb;
+	int c;
+
+	if (a == b)
+		return 0;
+	if (!a || !b)
+		return a ? -1 : 1;
+	pa = strtab_get(&s->strs, a, &la);
+	pb = strtab_get(&s->strs, b, &lb);
+	c = memcmp(pa, pb, la < lb ? la : lb);
+	return c ? c : la < lb ? -1 : 1;
+}
+
+static uint64_t mod_hash(const struct segmap_module *m)
+{
+	return m->id_kind ? mem_hash(m->id, m->id_len, m->id_kind) : mem_hash_u64(0x51ed, m->name);
+}
+
+static int mod_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct segmap_module *a = &((const struct segmap *)ctx)->mods[id], *b = key;
+
+	if (a->id_kind != b->id_kind)
+		return 0;
+	if (a->id_kind)
+		return a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
+	return a->name == b->name;
+}
+
+static uint32_t intern_cstr(struct segmap *s, const char *p)
+{
+	return p ? strtab_intern(&s->strs, p, strlen(p)) : 0;
+}
+
+uint32_t segmap_module(struct segmap *s, const struct es_reader *r, uint32_t rmid)
+{
+	struct segmap_module k;
+	struct es_module m;
+	uint32_t *slot, id;
+	uint64_t h;
+
+	slot = segmap_idvec_slot(&s->seg_mod, rmid);
+	if (!slot)
+		return SEGMAP_ERR;
+	if (*slot)
+		return *slot;
+	if (es_reader_module(r, rmid, &m) < 0)
+		return SEGMAP_ERR;
+	memset(&k, 0, sizeof(k));
+	k.id_kind = m.id_kind;
+	k.id_len = (uint32_t)m.build_id_len;
+	memcpy(k.id, m.build_id, m.build_id_len);
+	k.name = intern_cstr(s, m.name);
+	k.path = intern_cstr(s, m.path);
+	k.purl = intern_cstr(s, m.purl);
+	if (!k.name || (m.path && !k.path) || (m.purl && !k.purl))
+		return SEGMAP_ERR;
+	h = mod_hash(&k);
+	id = idmap_find(&s->modmap, h, mod_eq, s, &k);
+	if (id) {
+		struct segmap_module *g = &s->mods[id];
+
+		if (segmap_str_cmp(s, k.name, g->name) < 0)
+			g->name = k.name;
+		if (segmap_str_cmp(s, k.path, g->path) < 0)
+			g->path = k.path;
+		if (segmap_str_cmp(s, k.purl, g->purl) < 0)
+			g->purl = k.purl;
+	} else {
+		void *p = s->mods;
+
+		if (s->nmods >= UINT32_MAX - 2 || mem_grow(&p, &s->mods_cap, s->nmods + 2, sizeof(*s->mods)) < 0)
+			return SEGMAP_ERR;
+		s->mods = p;
+		s->mods[++s->nmods] = k;
+		id = (uint32_t)s->nmods;
+		if (idmap_insert(&s->modmap, h, id) < 0)
+			return SEGMAP_ERR;
+	}
+	*slot = id;
+	return id;
+}
+
+static uint64_t node_hash(const struct segmap_node *n)
+{
+	return mem_hash_u64(mem_hash_u64(n->module, n->symbol), n->symbol ? 0 : n->offset);
+}
+
+static int node_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct segmap_node *a = &((const struct segmap *)ctx)->nodes[id], *b = key;
+
+	return a->module == b->module && a->symbol == b->symbol && (a->symbol || a->offset == b->offset);
+}
+
+uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t rnid)
+{
+	const struct es_node *n = es_reader_node(r, rnid);
+	struct segmap_node k;
+	uint32_t *slot, id;
+	uint64_t h;
+
+	slot = segmap_idvec_slot(&s->seg_node, rnid);
+	if (!slot || !n)
+		return SEGMAP_ERR;
+	memset(&k, 0, sizeof(k));
+	k.module = segmap_module(s, r, n->module);
+	k.symbol = segmap_string(s, r, n->symbol);
+	k.file = segmap_string(s, r, n->file);
+	if (k.module == SEGMAP_ERR || k.symbol == SEGMAP_ERR || k.file == SEGMAP_ERR)
+		return SEGMAP_ERR;
+	k.offset = n->offset;
+	k.flags = n->flags;
+	k.state = n->state;
+	k.line = n->line;
+	h = node_hash(&k);
+	id = idmap_find(&s->nodemap, h, node_eq, s, &k);
+	if (id) {
+		struct segmap_node *g = &s->nodes[id];
+		int c;
+
+		g->flags |= k.flags;
+		if (k.state > g->state)
+			g->state = k.state;
+		if (k.symbol && k.offset && (!g->offset || k.offset < g->offset))
+			g->offset = k.offset;
+		c = segmap_str_cmp(s, k.file, g->file);
+		if (c < 0 || (c == 0 && k.line && (!g->line || k.line < g->line))) {
+			g->file = k.file;
+			g->line = k.line;
+		}
+	} else {
+		void *p = s->nodes;
+
+		if (s->nnodes >= UINT32_MAX - 2 ||
+		    mem_grow(&p, &s->nodes_cap, s->nnodes + 2, sizeof(*s->nodes)) < 0)
+			return SEGMAP_ERR;
+		s->nodes = p;
+		s->nodes[++s->nnodes] = k;
+		id = (uint32_t)s->nnodes;
+		if (idmap_insert(&s->nodemap, h, id) < 0)
+			return SEGMAP_ERR;
+	}
+	*slot = id;
+	return id;
+}
+
+int segmap_node_cmp(const struct segmap *s, uint32_t a, uint32_t b)
+{
+	const struct segmap_node *x = &s->nodes[a], *y = &s->nodes[b];
+	const struct segmap_module *mx = &s->mods[x->module], *my = &s->mods[y->module];
+	int c;
+
+	if (x->module != y->module) {
+		c = strcmp(segmap_str(s, mx->name), segmap_str(s, my->name));
+		if (c)
+			return c;
+		if (mx->id_kind != my->id_kind)
+			return mx->id_kind < my->id_kind ? -1 : 1;
+		if (mx->id_len != my->id_len)
+			return mx->id_len < my->id_len ? -1 : 1;
+		c = memcmp(mx->id, my->id, mx->id_len);
+		if (c)
+			return c;
+	}
+	if (x->symbol != y->symbol) {
+		if (!x->symbol || !y->symbol)
+			return x->symbol ? -1 : 1;
+		return segmap_str_cmp(s, x->symbol, y->symbol);
+	}
+	if (!x->symbol && x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return 0;
+}
+
+int segmap_node_ranks(const struct segmap *s, uint32_t **rank_out, uint32_t **order_out)
+{
+	size_t n = s->nnodes, width, i;
+	uint32_t *a = malloc((n + 1) * sizeof(*a)), *b = malloc((n + 1) * sizeof(*b));
+	uint32_t *rank = calloc(n + 1, sizeof(*rank));
+
+	if (!a || !b || !rank) {
+		free(a);
+		free(b);
+		free(rank);
+		return -1;
+	}
+	/* Bottom-up merge sort: stable, no recursion, no context-free qsort. */
+	for (i = 0; i < n; i++)
+		a[i] = (uint32_t)(i + 1);
+	for (width = 1; width < n; width *= 2) {
+		uint32_t *t;
+
+		for (i = 0; i < n; i += 2 * width) {
+			size_t m = i + width < n ? i + width : n, h = i + 2 * width < n ? i + 2 * width : n;
+			size_t p = i, q = m, o = i;
+
+			while (p < m && q < h)
+				b[o++] = segmap_node_cmp(s, a[p], a[q]) <= 0 ? a[p++] : a[q++];
+			while (p < m)
+				b[o++] = a[p++];
+			while (q < h)
+				b[o++] = a[q++];
+		}
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < n; i++)
+		rank[a[i]] = (uint32_t)(i + 1);
+	memmove(a + 1, a, n * sizeof(*a));
+	a[0] = 0;
+	free(b);
+	*rank_out = rank;
+	*order_out = a;
+	return 0;
+}
+
+void segmap_module_out(const struct segmap *s, uint32_t mid, struct es_module *out)
+{
+	const struct segmap_module *g = &s->mods[mid];
+
+	memset(out, 0, sizeof(*out));
+	out->name = segmap_str(s, g->name);
+	out->path = g->path ? segmap_str(s, g->path) : NULL;
+	out->purl = g->purl ? segmap_str(s, g->purl) : NULL;
+	out->id_kind = g->id_kind;
+	out->build_id_len = g->id_len;
+	memcpy(out->build_id, g->id, g->id_len);
+}
