@@ -65,6 +65,8 @@ BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 -include bpf/bpf.mk
 # The Windows build of etw-capture (make windows).
 -include etw/windows.mk
+# make demo: the main job on the bundled example.
+-include examples/demo.mk
 
 MAN1      := $(sort $(wildcard man/*.1))
 MAN5      := $(sort $(wildcard man/*.5))
