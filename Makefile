@@ -54,6 +54,7 @@ CMDS      := $(CMD_SRC:cmd/%.c=%)
 BINS      := $(CMDS:%=$(BIN)/%)
 LDLIBS_trace-capture := -lbpf -lelf -lz
 LDLIBS_trace-merge   := -lelf
+LDLIBS_trace-conflicts := -lelf
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -117,9 +118,12 @@ unit: $(UNITS)
 		TM_SHARED=$(abspath ../shared) $$t || fail=1; \
 	done; exit $$fail
 
+# Test files run in parallel when GNU parallel is there (tests within a file
+# stay in order: some share fixtures built in setup_file).
+BATS_JOBS ?= $(shell command -v parallel >/dev/null 2>&1 && nproc || echo 1)
 bats: all
 	TM_BIN=$(abspath $(BIN)) TM_BUILD=$(abspath $(BUILD)) TM_SHARED=$(abspath ../shared) \
-		bats --tap tests/
+		bats --tap $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS) --no-parallelize-within-files) tests/
 
 # `make check` is the README's test command: set-up included.
 check: deps
