@@ -305,6 +305,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	o.stream_on_stdout = !std.output || strcmp(std.output, "-") == 0;
 	if (outfile_open(&out, std.output, &err) < 0) {
 		cli_error(prog, "%s", err.msg);
 		free(probes);

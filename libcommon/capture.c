@@ -1645,6 +1645,9 @@ static int spawn(struct cap *c, int *gate)
 
 		close(p[1]);
 		close(ep[0]);
+		/* The command must not write into the edge stream. */
+		if (c->o->stream_on_stdout && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(126);
 		if (read(p[0], &go, 1) != 1)
 			_exit(126);
 		execvp(c->o->argv[0], c->o->argv);

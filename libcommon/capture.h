@@ -39,6 +39,7 @@ enum capture_attach {
 
 struct capture_opts {
 	const char *prog;		/* for warnings */
+	int stream_on_stdout;		/* the stream goes to stdout: the command's goes to stderr */
 	unsigned modes;			/* enum capture_mode bits */
 	const char *const *probes;	/* "MODULE:GLOB" */
 	size_t nprobes;
