@@ -21,7 +21,8 @@ static const char *const state_names[ES_STATE_MAX + 1] = {
 };
 
 static const char *const node_flag_names[ES_NODE_FLAG_NAMES_COUNT] = {
-	"external", "address-taken", "indirect-site", "entry", "kernel", "jit",
+	"external", "address-taken", "indirect-site", "entry", "kernel", "jit", NULL, NULL,
+	"alias",
 };
 
 static const char *const cov_names[] = { "none", "entry-probe", "sampled" };

@@ -90,8 +90,10 @@ enum es_node_flag {
 	ES_NODE_ENTRY         = 1u << 3,	/* an entry point of the analysis */
 	ES_NODE_KERNEL        = 1u << 4,	/* kernel-space frame */
 	ES_NODE_JIT           = 1u << 5,	/* JIT-compiled code (CLR, perf map) */
+	ES_NODE_ALIAS         = 1u << 8,	/* matched to its static function only after name
+						   normalisation (trace-merge) */
 };
-#define ES_NODE_FLAG_NAMES_COUNT 6
+#define ES_NODE_FLAG_NAMES_COUNT 9
 const char *es_node_flag_name(unsigned bit);
 int es_node_flag_bit(const char *name, size_t len);
 

@@ -52,11 +52,11 @@ int merge_static_format_parse(const char *s);
 const char *merge_static_format_name(int f);
 
 /*
- * A node flag outside es_node_flag: the merged function was matched from a
- * runtime name only after normalisation (shown as "bit8" by trace-cat; the
- * names are in the header parameters "alias:MODULE!SYMBOL").
+ * The merged function was matched from a runtime name only after
+ * normalisation (node flag "alias"; the names are in the header parameters
+ * "alias:MODULE!SYMBOL").
  */
-#define MERGE_NODE_ALIAS (1u << 8)
+#define MERGE_NODE_ALIAS ES_NODE_ALIAS
 
 /* How the static module of .ci/DOT/JSON inputs is bound to runtime modules. */
 enum merge_binding {

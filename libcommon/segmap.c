@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lattice.h"
 #include "mem.h"
 
 void segmap_init(struct segmap *s)
@@ -168,16 +169,24 @@ uint32_t segmap_module(struct segmap *s, const struct es_reader *r, uint32_t rmi
 	return id;
 }
 
+/*
+ * A symbolized node is (module, symbol, source file): two static functions
+ * of one name in two files are two functions. An unsymbolized one is
+ * (module, offset).
+ */
 static uint64_t node_hash(const struct segmap_node *n)
 {
-	return mem_hash_u64(mem_hash_u64(n->module, n->symbol), n->symbol ? 0 : n->offset);
+	return mem_hash_u64(mem_hash_u64(n->module, n->symbol),
+	    n->symbol ? n->file : n->offset);
 }
 
 static int node_eq(const void *ctx, uint32_t id, const void *key)
 {
 	const struct segmap_node *a = &((const struct segmap *)ctx)->nodes[id], *b = key;
 
-	return a->module == b->module && a->symbol == b->symbol && (a->symbol || a->offset == b->offset);
+	if (a->module != b->module || a->symbol != b->symbol)
+		return 0;
+	return a->symbol ? a->file == b->file : a->offset == b->offset;
 }
 
 uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t rnid)
@@ -207,10 +216,10 @@ uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t 
 		int c;
 
 		g->flags |= k.flags;
-		if (k.state > g->state)
-			g->state = k.state;
+		g->state = lattice_join(g->state, k.state);
 		if (k.symbol && k.offset && (!g->offset || k.offset < g->offset))
 			g->offset = k.offset;
+		/* Unsymbolized nodes may name a file: keep the least. */
 		c = segmap_str_cmp(s, k.file, g->file);
 		if (c < 0 || (c == 0 && k.line && (!g->line || k.line < g->line))) {
 			g->file = k.file;
@@ -255,7 +264,9 @@ int segmap_node_cmp(const struct segmap *s, uint32_t a, uint32_t b)
 			return x->symbol ? -1 : 1;
 		return segmap_str_cmp(s, x->symbol, y->symbol);
 	}
-	if (!x->symbol && x->offset != y->offset)
+	if (x->symbol)
+		return segmap_str_cmp(s, x->file, y->file);
+	if (x->offset != y->offset)
 		return x->offset < y->offset ? -1 : 1;
 	return 0;
 }

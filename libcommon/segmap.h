@@ -3,11 +3,11 @@
  * stream segments: each segment's local ids are mapped to global ids by value.
  *
  * Identity: a module is its build id (kind + bytes) when it has one, else its
- * name; a node is (module, symbol), or (module, offset) when unsymbolized.
- * Other attributes of the same module or node seen in several segments are
- * joined so that the result does not depend on input order: the least name,
- * path and purl; flags or-ed; the greatest state; the least nonzero offset of
- * a symbolized node; the least (file, line).
+ * name; a node is (module, symbol, source file), or (module, offset) when
+ * unsymbolized. Other attributes of the same module or node seen in several
+ * segments are joined so that the result does not depend on input order: the
+ * least name, path and purl; flags or-ed; states joined on the lattice; the
+ * least nonzero offset of a symbolized node; the least line.
  *
  * The per-segment translation arrays make a repeated lookup two loads; memory
  * is proportional to distinct values (plus the largest segment's id range).
@@ -97,7 +97,7 @@ int segmap_str_cmp(const struct segmap *s, uint32_t a, uint32_t b);
 
 /*
  * The canonical order of nodes: module name, module identity, symbolized
- * before not, symbol, offset. 0 only for the same node.
+ * before not, symbol, file, offset. 0 only for the same node.
  */
 int segmap_node_cmp(const struct segmap *s, uint32_t a, uint32_t b);
 

@@ -479,6 +479,18 @@ EOF
 	assert_equal "$(one_edge out.es app+0x20 lib!f | num count)" 4
 }
 
+@test "identity: static functions of one name in two source files stay apart" {
+	enc x <<'EOF'
+{"type":"edge","caller":"app!main","callee":"app!helper","callee_file":"a.c","count":1}
+{"type":"edge","caller":"app!main","callee":"app!helper","callee_file":"b.c","count":2}
+{"type":"edge","caller":"app!main","callee":"app!helper","callee_file":"a.c","count":4}
+EOF
+	dd_to out.es x.es
+	run sh -c "'$TRACE_CAT' out.es | jq -c '[.callee_file, .count]'"
+	assert_success
+	assert_output $'["a.c",5]\n["b.c",2]'
+}
+
 # ---------------------------------------------------------------- windows
 
 @test "--window 5m: windows are aligned to the Unix epoch, window_end = start + 5m" {

@@ -195,7 +195,7 @@ EOF
 	run -0 "$MERGE" --static "$P/O0" o2.es -o m.es
 	run -0 "$TRACE_CAT" --all m.es
 	assert_line --index 0 --partial '"alias:app!parse.c:weigh":"weigh.constprop.0"'
-	assert_line --partial '"callee":"app!parse.c:weigh","callee_flags":["bit8"]'
+	assert_line --partial '"callee":"app!parse.c:weigh","callee_flags":["alias"]'
 	# Against -O2, the same build: exact names, and the inlined path is in the graph.
 	run -0 "$MERGE" --static "$P/O2" o2.es --format json
 	echo "$output" >m2.json
