@@ -209,7 +209,13 @@ EOT
 	"$CAPTURE" --probe "$FX/fixture-fp-pie:mid_a" -o "$BATS_TEST_TMPDIR/o.edges" -- \
 	    "$FX/fixture-fp-pie" -1 &
 	cpid=$!
-	sleep 0.7
+	# The command starts only once the probes are attached: wait for it
+	# (a loaded machine may take seconds), then let it run a little.
+	for _ in $(seq 200); do
+		pgrep -f "$FX/fixture-fp-pie -1" >/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
 	kill -INT "$cpid"
 	wait "$cpid" || true
 	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="trailer")) | length == 1 and .[0].edges >= 1'
@@ -276,9 +282,10 @@ EOT
 
 @test "scope: --pid --follow-children follows processes forked after the start" {
 	require_bpf
-	sh -c "sleep 0.5; '$FX/fixture-fp-pie' 3; '$FX/fixture-fp-pie' 4" </dev/null >/dev/null 2>&1 3>&- &
+	# Generous margins: on a loaded machine attaching can take a second or two.
+	sh -c "sleep 3; '$FX/fixture-fp-pie' 3; '$FX/fixture-fp-pie' 4" </dev/null >/dev/null 2>&1 3>&- &
 	spid=$!
-	run "$CAPTURE" --pid "$spid" --follow-children --duration 1500ms \
+	run "$CAPTURE" --pid "$spid" --follow-children --duration 8s \
 	    --probe "$FX/fixture-fp-pie:mid_a" -o "$BATS_TEST_TMPDIR/o.edges"
 	wait "$spid" || true
 	[ "$status" -eq 0 ]
