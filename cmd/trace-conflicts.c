@@ -2,6 +2,7 @@
  * trace-conflicts - explain, resolve and report where runtime observation
  * contradicts the static call graph in a merged stream. See trace-conflicts(1).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,7 +153,7 @@ static int report(const struct options *o, const struct cf *c, struct tm_err *er
 		return -1;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		tm_err_set(err, TM_EXIT_ENV, "(stdout): write error");
+		tm_err_errno(err, TM_EXIT_ENV, errno ? errno : EIO, "(stdout): write error");
 		return -1;
 	}
 	return 0;

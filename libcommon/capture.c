@@ -1192,16 +1192,29 @@ static int load_probe_file(struct cap *c, const char *file)
 	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
 	char line[8192];
 	unsigned lineno = 0;
+	struct stat st;
 	int rc = 0;
 
 	if (!f) {
 		tm_err_errno(c->err, TM_EXIT_ENV, errno, "%s", file);
 		return -1;
 	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		tm_err_set(c->err, TM_EXIT_ENV, "%s: is a directory", file);
+		fclose(f);
+		return -1;
+	}
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char where[4200], *s = line, *e;
+		size_t got = strlen(line);
 
 		lineno++;
+		/* A NUL inside the line ends strlen early: the line is text or bad. */
+		if (got + 1 < sizeof(line) && !strchr(line, '\n') && !feof(f)) {
+			tm_err_set(c->err, TM_EXIT_DATA, "%s:%u: NUL byte in the line", file, lineno);
+			rc = -1;
+			break;
+		}
 		if (!strchr(line, '\n') && !feof(f)) {
 			tm_err_set(c->err, TM_EXIT_DATA, "%s:%u: line too long", file, lineno);
 			rc = -1;
