@@ -2,7 +2,7 @@
  * esreader.c - the edge stream reader (see esreader.h, docs/FORMAT.md).
  *
  * Decompressed bytes accumulate in one buffer. A record is decoded only once
- * mpr_skip has found all of it in the buffer, so the decoders below work on
+ * mpr_scan has found all of it in the buffer, so the decoders below work on
  * complete, bounded input; a record still incomplete at max_record bytes is
  * rejected rather than buffered without limit.
  */
@@ -43,6 +43,7 @@ struct es_reader {
 
 	uint8_t *buf;			/* decompressed bytes; unparsed ones in [start, len) */
 	size_t start, len, cap;
+	struct mpr_scan scan;		/* how far the record at start has been walked */
 
 	unsigned segment;
 	int in_segment;
@@ -1094,15 +1095,16 @@ int es_reader_next(struct es_reader *r, struct es_event *ev)
 	if (r->stopped)
 		return 0;
 	for (;;) {
-		struct mpr c;
 		int s;
 
-		mpr_init(&c, r->buf + r->start, r->len - r->start);
-		s = r->len > r->start ? mpr_skip(&c) : MPR_SHORT;
+		s = r->len > r->start ? mpr_scan(&r->scan, r->buf + r->start, r->len - r->start) :
+		    MPR_SHORT;
 		if (s == MPR_OK) {
-			size_t reclen = (size_t)(c.p - (r->buf + r->start));
+			size_t reclen = r->scan.off;
 			const uint8_t *rec = r->buf + r->start;
 			int d;
+
+			mpr_scan_init(&r->scan);
 
 			if (reclen > r->max_record)
 				return bad(r, "record of %zu bytes is larger than the %zu-byte limit",
@@ -1167,6 +1169,7 @@ struct es_reader *es_reader_new(int fd, const char *name, const struct es_reader
 	strtab_init(&r->hstrs);
 	strtab_init(&r->lstrs);
 	r->zs = zs_new(fd, !(opts && opts->single_thread));
+	mpr_scan_init(&r->scan);
 	r->cap = INITIAL_BUF;
 	r->buf = malloc(r->cap);
 	r->edges = malloc(ES_BLOCK_MAX * sizeof(*r->edges));

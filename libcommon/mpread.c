@@ -88,42 +88,55 @@ static int header(const struct mpr *c, const uint8_t *p, uint64_t *payload, uint
 	return (int)(1 + lenbytes);
 }
 
-static int skip_at(const struct mpr *c, const uint8_t **pp, unsigned depth)
+void mpr_scan_init(struct mpr_scan *s)
 {
-	const uint8_t *p = *pp;
-	uint64_t payload, children, i;
-	int h;
+	s->off = 0;
+	s->levels = 1;
+	s->left[0] = 1;
+}
 
-	if (depth > MPR_MAX_DEPTH)
-		return MPR_DEEP;
-	h = header(c, p, &payload, &children);
-	if (h < 0)
-		return h;
-	p += h;
-	if ((uint64_t)(c->end - p) < payload)
-		return MPR_SHORT;
-	p += payload;
-	/* Each child takes at least one byte: a count beyond what is left is short. */
-	for (i = 0; i < children; i++) {
-		int r;
+/*
+ * Iterative, so that a record whose bytes arrive in pieces is walked once:
+ * the state between calls is the offset reached and, per open container, how
+ * many objects it still holds.
+ */
+int mpr_scan(struct mpr_scan *s, const uint8_t *buf, size_t len)
+{
+	struct mpr c;
 
-		if (p >= c->end)
+	mpr_init(&c, buf, len);
+	while (s->levels > 0) {
+		uint64_t payload, children;
+		int h;
+
+		if (s->left[s->levels - 1] == 0) {
+			s->levels--;
+			continue;
+		}
+		if (s->levels - 1 > MPR_MAX_DEPTH)
+			return MPR_DEEP;
+		h = header(&c, buf + s->off, &payload, &children);
+		if (h < 0)
+			return h;
+		if ((uint64_t)(len - s->off - (size_t)h) < payload)
 			return MPR_SHORT;
-		r = skip_at(c, &p, depth + 1);
-		if (r < 0)
-			return r;
+		s->off += (size_t)h + (size_t)payload;
+		s->left[s->levels - 1]--;
+		if (children)
+			s->left[s->levels++] = children;
 	}
-	*pp = p;
 	return MPR_OK;
 }
 
 int mpr_skip(struct mpr *c)
 {
-	const uint8_t *p = c->p;
-	int r = skip_at(c, &p, 0);
+	struct mpr_scan s;
+	int r;
 
+	mpr_scan_init(&s);
+	r = mpr_scan(&s, c->p, (size_t)(c->end - c->p));
 	if (r == MPR_OK)
-		c->p = p;
+		c->p += s.off;
 	return r;
 }
 

@@ -42,6 +42,21 @@ static inline size_t mpr_left(const struct mpr *c)
 /* Skip one complete object (any type). */
 int mpr_skip(struct mpr *c);
 
+/*
+ * Where does an object end, when its bytes arrive in pieces? Call mpr_scan
+ * with the object's first bytes, then again with the same bytes and more
+ * after each MPR_SHORT: the work done is linear in the object's size however
+ * many calls it takes (an array of 2^26 one-byte elements arriving a MiB at a
+ * time is walked once, not 64 times). MPR_OK: the object is s->off bytes.
+ */
+struct mpr_scan {
+	size_t off;				/* bytes walked so far */
+	unsigned levels;			/* open levels, the object's own included */
+	uint64_t left[MPR_MAX_DEPTH + 2];	/* objects still due at each level */
+};
+void mpr_scan_init(struct mpr_scan *s);
+int mpr_scan(struct mpr_scan *s, const uint8_t *buf, size_t len);
+
 /* Typed reads; on failure the cursor does not move. */
 int mpr_uint(struct mpr *c, uint64_t *v);	/* any non-negative integer */
 int mpr_u32(struct mpr *c, uint32_t *v);	/* ... that fits 32 bits */

@@ -99,10 +99,63 @@ static void test_lying_lengths(void)
 	CHECK(mpr_skip(&c) == MPR_DEEP);
 }
 
+/* Every prefix of a record is short; the whole is found whatever the pieces. */
+static void test_scan_in_pieces(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct mpr_scan sc;
+	static uint8_t big[5 + (1 << 18)];
+	size_t i, step;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint64(&pk, 1ull << 40);
+	msgpack_pack_map(&pk, 2);
+	msgpack_pack_str_with_body(&pk, "k", 1);
+	msgpack_pack_array(&pk, 0);
+	msgpack_pack_str_with_body(&pk, "bin", 3);
+	msgpack_pack_bin_with_body(&pk, "\x00\x01\x02", 3);
+	msgpack_pack_str_with_body(&pk, "tail", 4);
+	for (step = 1; step <= sb.size; step++) {
+		mpr_scan_init(&sc);
+		for (i = step; i < sb.size; i += step)
+			CHECK(mpr_scan(&sc, (const uint8_t *)sb.data, i) == MPR_SHORT);
+		CHECK(mpr_scan(&sc, (const uint8_t *)sb.data, sb.size) == MPR_OK);
+		CHECK(sc.off == sb.size);
+	}
+	msgpack_sbuffer_destroy(&sb);
+
+	/* 2^18 one-byte elements fed a byte at a time: linear, else hours. */
+	big[0] = 0xdd;
+	big[1] = 0;
+	big[2] = 4;
+	big[3] = 0;
+	big[4] = 0;
+	mpr_scan_init(&sc);
+	for (i = 1; i < sizeof(big); i++)
+		if (mpr_scan(&sc, big, i) != MPR_SHORT)
+			break;
+	CHECK(i == sizeof(big));
+	CHECK(mpr_scan(&sc, big, sizeof(big)) == MPR_OK && sc.off == sizeof(big));
+
+	/* Nesting: 32 levels below the record are accepted, 33 are not. */
+	memset(big, 0x91, 40);
+	big[32] = 0x01;
+	mpr_scan_init(&sc);
+	CHECK(mpr_scan(&sc, big, 33) == MPR_OK && sc.off == 33);
+	big[32] = 0x91;
+	big[33] = 0x01;
+	mpr_scan_init(&sc);
+	CHECK(mpr_scan(&sc, big, 34) == MPR_DEEP);
+}
+
 int main(void)
 {
 	RUN(test_uints);
 	RUN(test_containers_and_strings);
 	RUN(test_lying_lengths);
+	RUN(test_scan_in_pieces);
 	UNIT_END();
 }
