@@ -25,10 +25,10 @@ struct options {
 	enum mode mode;
 	struct cli_std std;
 	int json, allow_truncated, level, all;
-	uint64_t max_record;
+	struct es_reader_opts reader;
 };
 
-enum { OPT_ALL = 256, OPT_ENCODE, OPT_STATS, OPT_JSON, OPT_ALLOW_TRUNCATED, OPT_LEVEL, OPT_MAX_RECORD };
+enum { OPT_ALL = 256, OPT_ENCODE, OPT_STATS, OPT_JSON, OPT_ALLOW_TRUNCATED, OPT_LEVEL };
 
 static const struct option long_options[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
@@ -37,7 +37,7 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
 	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
+	CLI_READER_LONG_OPTIONS,
 	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,8 +60,8 @@ static void usage(void)
 	    "  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
 	    "  -f, --force            write a binary stream to a terminal\n"
 	    "      --allow-truncated  keep the complete records of a truncated stream\n"
+	    CLI_READER_HELP
 	    "      --level N          zstd level for --encode (1-19, default 3)\n"
-	    "      --max-record SIZE  largest record accepted (default 64M)\n"
 	    "  -q, --quiet            no warnings or progress\n"
 	    "  -v, --verbose          progress on stderr\n"
 	    "  -h, --help             this help\n"
@@ -75,8 +75,7 @@ static void usage(void)
 static int read_input(const struct options *o, const char *path, FILE *out, struct esstats *st,
     struct progress *pg, uint64_t *edges_total, struct tm_err *err)
 {
-	struct es_reader_opts ropts = { .max_record = (size_t)o->max_record,
-		.allow_truncated = o->allow_truncated };
+	struct es_reader_opts ropts = o->reader;
 	const char *name = cli_input_name(path);
 	struct es_reader *r;
 	struct es_event ev;
@@ -84,6 +83,7 @@ static int read_input(const struct options *o, const char *path, FILE *out, stru
 	uint64_t edges_before = *edges_total;
 	int fd, rc;
 
+	ropts.allow_truncated = o->allow_truncated;
 	fd = cli_open_input(path, err);
 	if (fd < 0)
 		return -1;
@@ -295,6 +295,11 @@ int main(int argc, char **argv)
 		case OPT_ALL:
 			o.all = 1;
 			break;
+		case CLI_OPT_MAX_RECORD:
+		case CLI_OPT_MAX_DEFS:
+			if (cli_reader_option(prog, c, optarg, &o.reader) < 0)
+				return TM_EXIT_USAGE;
+			break;
 		case OPT_ALLOW_TRUNCATED:
 			o.allow_truncated = 1;
 			break;
@@ -302,12 +307,6 @@ int main(int argc, char **argv)
 			if (cli_parse_u64(optarg, 19, &v) < 0 || v < 1)
 				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
 			o.level = (int)v;
-			break;
-		case OPT_MAX_RECORD:
-			if (cli_parse_size(optarg, &o.max_record) < 0 || o.max_record < 4096 ||
-			    o.max_record > ((uint64_t)1 << 32))
-				return cli_usage_error(prog, "--max-record: expected a size from 4K to 4G, got '%s'",
-				    optarg);
 			break;
 		default:
 			if ((rc = cli_std_option(prog, c, optarg, &o.std, usage)) != CLI_CONTINUE)

@@ -34,6 +34,7 @@ static const struct option long_options[] = {
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
+	CLI_READER_LONG_OPTIONS,
 	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -57,6 +58,7 @@ static void usage(void)
 	    "                           (class names or codes, error, warning, note, any)\n"
 	    "      --level N            zstd level of the -o stream (1-19, default 3)\n"
 	    "      --allow-truncated    keep the complete records of truncated inputs\n"
+	    CLI_READER_HELP
 	    "  -o, --output FILE        write the resolved merged stream to FILE (atomically)\n"
 	    "  -f, --force              write the stream to a terminal (-o -)\n"
 	    "  -q, --quiet              no warnings or progress\n"
@@ -84,6 +86,7 @@ struct options {
 	struct cf_opts cf;
 	int format, level, allow_truncated, fail;
 	uint32_t fail_mask;
+	struct es_reader_opts reader;
 };
 
 static void warn_cb(void *arg, const char *msg)
@@ -97,11 +100,12 @@ static void warn_cb(void *arg, const char *msg)
 static int add_input(const struct options *o, struct cf *c, const char *path, struct progress *pg,
     struct tm_err *err)
 {
-	struct es_reader_opts ropts = { .allow_truncated = o->allow_truncated };
+	struct es_reader_opts ropts = o->reader;
 	const char *name = cli_input_name(path), *msg;
 	struct es_reader *r;
 	int fd, rc;
 
+	ropts.allow_truncated = o->allow_truncated;
 	fd = cli_open_input(path, err);
 	if (fd < 0)
 		return -1;
@@ -305,6 +309,11 @@ static int parse_args(struct options *o, int argc, char **argv)
 			if (cli_parse_u64(optarg, 19, &v) < 0 || v < 1)
 				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
 			o->level = (int)v;
+			break;
+		case CLI_OPT_MAX_RECORD:
+		case CLI_OPT_MAX_DEFS:
+			if (cli_reader_option(prog, c, optarg, &o->reader) < 0)
+				return TM_EXIT_USAGE;
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			o->allow_truncated = 1;

@@ -25,6 +25,7 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
+	CLI_READER_LONG_OPTIONS,
 	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -44,6 +45,7 @@ static void usage(void)
 	    "      --max-memory SIZE  spill sorted runs to $TMPDIR beyond SIZE (64M, 1G)\n"
 	    "      --level N          zstd level of the output (1-19, default 3)\n"
 	    "      --allow-truncated  keep the complete records of truncated inputs\n"
+	    CLI_READER_HELP
 	    "  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
 	    "  -f, --force            write the binary stream to a terminal\n"
 	    "  -q, --quiet            no warnings or progress\n"
@@ -59,17 +61,19 @@ struct options {
 	struct dedup_opts d;
 	struct cli_std std;
 	int level, allow_truncated;
+	struct es_reader_opts reader;
 };
 
 static int fold_input(const struct options *o, struct dedup *d, const char *path,
     struct progress *pg, struct tm_err *err)
 {
-	struct es_reader_opts ropts = { .allow_truncated = o->allow_truncated };
+	struct es_reader_opts ropts = o->reader;
 	const char *name = cli_input_name(path), *msg;
 	struct es_reader *r;
 	uint64_t before = dedup_stats(d)->records;
 	int fd, rc;
 
+	ropts.allow_truncated = o->allow_truncated;
 	fd = cli_open_input(path, err);
 	if (fd < 0)
 		return -1;
@@ -171,6 +175,11 @@ int main(int argc, char **argv)
 			if (cli_parse_u64(optarg, 19, &v) < 0 || v < 1)
 				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
 			o.level = (int)v;
+			break;
+		case CLI_OPT_MAX_RECORD:
+		case CLI_OPT_MAX_DEFS:
+			if (cli_reader_option(prog, c, optarg, &o.reader) < 0)
+				return TM_EXIT_USAGE;
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			o.allow_truncated = 1;

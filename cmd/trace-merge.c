@@ -36,6 +36,7 @@ static const struct option long_options[] = {
 	{ "no-runtime", no_argument, NULL, OPT_NO_RUNTIME },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
+	CLI_READER_LONG_OPTIONS,
 	CLI_STD_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -61,6 +62,7 @@ static void usage(void)
 	    "      --no-runtime          read no runtime stream (static reachability only)\n"
 	    "      --level N             zstd level of the output stream (1-19, default 3)\n"
 	    "      --allow-truncated     keep the complete records of truncated inputs\n"
+	    CLI_READER_HELP
 	    "  -o, --output FILE         write to FILE (atomically) instead of stdout\n"
 	    "  -f, --force               write the binary stream to a terminal\n"
 	    "  -q, --quiet               no warnings or progress\n"
@@ -85,6 +87,7 @@ struct options {
 	unsigned paths;
 	int no_runtime, level, allow_truncated;
 	struct cli_std std;
+	struct es_reader_opts reader;
 };
 
 static void warn_cb(void *arg, const char *msg)
@@ -98,11 +101,12 @@ static void warn_cb(void *arg, const char *msg)
 static int add_runtime(const struct options *o, struct merge *m, const char *path,
     struct progress *pg, struct tm_err *err)
 {
-	struct es_reader_opts ropts = { .allow_truncated = o->allow_truncated };
+	struct es_reader_opts ropts = o->reader;
 	const char *name = cli_input_name(path), *msg;
 	struct es_reader *r;
 	int fd, rc;
 
+	ropts.allow_truncated = o->allow_truncated;
 	fd = cli_open_input(path, err);
 	if (fd < 0)
 		return -1;
@@ -378,6 +382,11 @@ static int parse_args(struct options *o, int argc, char **argv)
 			if (cli_parse_u64(optarg, 19, &v) < 0 || v < 1)
 				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
 			o->level = (int)v;
+			break;
+		case CLI_OPT_MAX_RECORD:
+		case CLI_OPT_MAX_DEFS:
+			if (cli_reader_option(prog, c, optarg, &o->reader) < 0)
+				return TM_EXIT_USAGE;
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			o->allow_truncated = 1;

@@ -2,6 +2,7 @@
  * cli.c - shared command-line helpers (see cli.h).
  */
 #include "cli.h"
+#include "esreader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -273,4 +274,25 @@ int cli_refuse_terminal(const char *prog, const struct cli_std *s)
 		return 0;
 	cli_error(prog, "refusing to write a binary stream to a terminal (use -o FILE or -f)");
 	return 1;
+}
+
+int cli_reader_option(const char *prog, int c, const char *arg, struct es_reader_opts *o)
+{
+	uint64_t v;
+
+	if (c == CLI_OPT_MAX_RECORD) {
+		if (cli_parse_size(arg, &v) < 0 || v < 4096 || v > ((uint64_t)1 << 32)) {
+			cli_usage_error(prog, "--max-record: expected a size from 4K to 4G, got '%s'", arg);
+			return -1;
+		}
+		o->max_record = (size_t)v;
+	} else {
+		if (cli_parse_size(arg, &v) < 0 || v < 65536 || v > ((uint64_t)1 << 40) ||
+		    v > SIZE_MAX) {
+			cli_usage_error(prog, "--max-defs: expected a size from 64K to 1T, got '%s'", arg);
+			return -1;
+		}
+		o->max_defs = (size_t)v;
+	}
+	return 0;
 }

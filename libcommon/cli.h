@@ -43,6 +43,21 @@ struct cli_std {
 };
 
 #define CLI_CONTINUE (-1)
+
+/*
+ * The reader limits every binary that reads streams offers, in its long-option
+ * table and its --help; cli_reader_option fills struct es_reader_opts from
+ * them, or prints the usage error and returns -1.
+ */
+enum { CLI_OPT_MAX_RECORD = 0x1000, CLI_OPT_MAX_DEFS };
+#define CLI_READER_LONG_OPTIONS \
+	{ "max-record", required_argument, NULL, CLI_OPT_MAX_RECORD }, \
+	{ "max-defs", required_argument, NULL, CLI_OPT_MAX_DEFS }
+#define CLI_READER_HELP \
+	"      --max-record SIZE  largest record accepted (default 64M)\n" \
+	"      --max-defs SIZE    largest definitions of a segment (default 256M)\n"
+struct es_reader_opts;
+int cli_reader_option(const char *prog, int c, const char *arg, struct es_reader_opts *o);
 /*
  * Handle one of the standard options (-o -f -q -v -h -V) or a getopt error:
  * CLI_CONTINUE to go on parsing, else the exit status main returns (0 after

@@ -23,6 +23,7 @@
 #include "zsource.h"
 
 #define DEFAULT_MAX_RECORD ((size_t)64 << 20)
+#define DEFAULT_MAX_DEFS   ((size_t)256 << 20)
 #define INITIAL_BUF        ((size_t)1 << 20)
 
 struct rmodule {
@@ -37,6 +38,8 @@ struct es_reader {
 	const char *name;
 	struct tm_err *err;
 	size_t max_record;
+	size_t max_defs;
+	size_t defs;			/* bytes of the segment's definition tables */
 	int allow_truncated;
 
 	struct zsource *zs;
@@ -207,6 +210,17 @@ static void reset_tables(struct es_reader *r)
 	strtab_reset(&r->strs);
 	r->nmods = r->nnodes = r->nctxs = r->nwins = 0;
 	r->seg_records = r->seg_edges = 0;
+	r->defs = 0;
+}
+
+/* Count `bytes` more of definitions against the limit, before storing them. */
+static int charge_defs(struct es_reader *r, size_t bytes)
+{
+	if (bytes > r->max_defs - r->defs)
+		return bad(r, "definitions larger than the %zu-byte limit (--max-defs)",
+		    r->max_defs);
+	r->defs += bytes;
+	return 0;
 }
 
 const char *es_reader_string(const struct es_reader *r, uint32_t id, size_t *len)
@@ -473,6 +487,8 @@ static int decode_strings(struct es_reader *r, struct mpr *c)
 					return bad(r, "malformed strings record: element is not a string");
 				if (len > ES_STRING_MAX)
 					return bad(r, "string longer than the 1 MiB limit");
+				if (charge_defs(r, (size_t)len + 1 + sizeof(*r->strs.ents)) < 0)
+					return -1;
 				if (!strtab_append(&r->strs, s, len)) {
 					tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
 					return -1;
@@ -534,6 +550,8 @@ static int decode_module(struct es_reader *r, struct mpr *c)
 		return -1;
 	if ((m.id_kind == 0) != (m.build_id_len == 0))
 		return bad(r, "malformed module record: id_kind and build_id disagree");
+	if (charge_defs(r, sizeof(*r->mods)) < 0)
+		return -1;
 	p = r->mods;
 	if (mem_grow(&p, &r->mods_cap, r->nmods + 2, sizeof(*r->mods)) < 0) {
 		tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
@@ -598,6 +616,8 @@ static int decode_nodes(struct es_reader *r, struct mpr *c)
 		if ((present >> k & 1) && ncol[k] != count)
 			return bad(r, "malformed nodes record: column %s has the wrong length",
 			    node_col_names[k]);
+	if (charge_defs(r, (size_t)count * sizeof(*r->nodes)) < 0)
+		return -1;
 	p = r->nodes;
 	if (mem_grow(&p, &r->nodes_cap, r->nnodes + count + 1, sizeof(*r->nodes)) < 0) {
 		tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
@@ -683,6 +703,8 @@ static int decode_context(struct es_reader *r, struct mpr *c)
 	if (check_sid(r, x.host, 1, "context host") < 0 || check_sid(r, x.comm, 1, "context comm") < 0 ||
 	    check_sid(r, x.container, 1, "context container") < 0)
 		return -1;
+	if (charge_defs(r, sizeof(*r->ctxs)) < 0)
+		return -1;
 	p = r->ctxs;
 	if (mem_grow(&p, &r->ctxs_cap, r->nctxs + 2, sizeof(*r->ctxs)) < 0) {
 		tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
@@ -722,6 +744,8 @@ static int decode_window(struct es_reader *r, struct mpr *c)
 	}
 	if (id != r->nwins + 1)
 		return bad(r, "window record out of sequence");
+	if (charge_defs(r, sizeof(*r->wins)) < 0)
+		return -1;
 	p = r->wins;
 	if (mem_grow(&p, &r->wins_cap, r->nwins + 2, sizeof(*r->wins)) < 0) {
 		tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
@@ -1164,6 +1188,7 @@ struct es_reader *es_reader_new(int fd, const char *name, const struct es_reader
 	r->name = name;
 	r->err = err;
 	r->max_record = opts && opts->max_record ? opts->max_record : DEFAULT_MAX_RECORD;
+	r->max_defs = opts && opts->max_defs ? opts->max_defs : DEFAULT_MAX_DEFS;
 	r->allow_truncated = opts ? opts->allow_truncated : 0;
 	strtab_init(&r->strs);
 	strtab_init(&r->hstrs);

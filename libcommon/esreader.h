@@ -3,9 +3,11 @@
  * segments record by record, and hands out headers, edge blocks and trailers.
  *
  * Memory: the segment's definition tables (proportional to its distinct
- * strings, modules, nodes, contexts and windows), one decoded edge block, and
- * a record buffer of at most opts.max_record bytes plus the zstd window
- * (limited to 2^27 bytes). Nothing in the input is trusted: every id, length
+ * strings, modules, nodes, contexts and windows, at most opts.max_defs bytes),
+ * one decoded edge block, and a record buffer of at most opts.max_record bytes
+ * plus the zstd window (limited to 2^27 bytes). Definitions need their own
+ * limit: they live as long as their segment, so the record limit does not
+ * bound them, and they compress well (16 Mi nodes fit in 18 KB of input). Nothing in the input is trusted: every id, length
  * and count is checked, and every failure names the file and the problem.
  */
 #ifndef TM_ESREADER_H
@@ -21,6 +23,7 @@ struct es_reader;
 
 struct es_reader_opts {
 	size_t max_record;	/* largest record accepted, 0 = 64 MiB */
+	size_t max_defs;	/* largest definition tables of a segment, 0 = 256 MiB */
 	int allow_truncated;	/* end quietly at a truncation (see es_reader_truncated) */
 	int single_thread;	/* decompress in the caller's thread, not ahead */
 };

@@ -900,7 +900,7 @@ static int static_state_known(const struct es_reader *r, uint32_t node)
 
 static int load_static_stream(struct merge *m, int fd, const char *name, struct progress *pg)
 {
-	struct es_reader_opts ropts = { 0, 0, 0 };
+	struct es_reader_opts ropts = { 0 };
 	struct es_reader *r = es_reader_new(fd, name, &ropts, m->err);
 	struct es_event ev;
 	uint64_t nedges = 0;
