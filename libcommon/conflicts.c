@@ -4,8 +4,9 @@
  *
  * Loading maps every segment's functions to global ones with segmap.h (the
  * identity trace-dedup uses) and folds edges by (caller, callee), keeping
- * one window key per input edge record so that the distinct collection
- * windows of every edge can be counted. cf_finish() then
+ * each distinct (edge, collection window) key once, so that the windows of
+ * every edge are counted as they come and memory follows the distinct edges
+ * and windows, not the input records. cf_finish() then
  * derives what the static graph knows, the static scope and version skew,
  * classifies every runtime-only edge, static-only edge and contested
  * function by the first rule whose evidence holds (the order is the one
@@ -302,8 +303,9 @@ struct cf {
 	size_t nedges, edges_cap;
 	struct idmap edgemap;
 
-	struct wkey *wk;
+	struct wkey *wk;		/* [1..nwk]: distinct (edge, window) keys */
 	size_t nwk, wk_cap;
+	struct idmap wkmap;
 	struct xcov *covs;
 	size_t ncovs, covs_cap;
 	struct xloss *losses;
@@ -490,16 +492,29 @@ static int runtime_evidence(const struct cf_edge *e)
 	return (e->evidence & ~(uint32_t)ES_EV_STATIC) != 0 || e->count > 0;
 }
 
+static int wkey_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct wkey *a = &((const struct cf *)ctx)->wk[id], *b = key;
+
+	return a->edge == b->edge && a->a == b->a && a->b == b->b;
+}
+
+/* A collection window of an edge: counted the first time a record carries it. */
 static int add_wkey(struct cf *c, uint32_t edge, uint64_t a, uint64_t b)
 {
+	struct wkey k = { edge, a, b };
+	uint64_t h = mem_hash_u64(mem_hash_u64(mem_hash_u64(0x3d1, edge), a), b);
 	void *p = c->wk;
 
-	if (mem_grow(&p, &c->wk_cap, c->nwk + 1, sizeof(*c->wk)) < 0)
+	if (idmap_find(&c->wkmap, h, wkey_eq, c, &k))
+		return 0;
+	if (c->nwk >= UINT32_MAX - 2 || mem_grow(&p, &c->wk_cap, c->nwk + 2, sizeof(*c->wk)) < 0)
 		return nomem(c);
 	c->wk = p;
-	c->wk[c->nwk].edge = edge;
-	c->wk[c->nwk].a = a;
-	c->wk[c->nwk++].b = b;
+	c->wk[++c->nwk] = k;
+	if (idmap_insert(&c->wkmap, h, (uint32_t)c->nwk) < 0)
+		return nomem(c);
+	c->edges[edge].windows++;
 	return 0;
 }
 
@@ -780,6 +795,7 @@ struct cf *cf_new(const struct cf_opts *opts, struct tm_err *err)
 	c->err = err;
 	segmap_init(&c->sm);
 	idmap_init(&c->edgemap);
+	idmap_init(&c->wkmap);
 	return c;
 }
 
@@ -793,6 +809,7 @@ void cf_free(struct cf *c)
 	free(c->edges);
 	idmap_free(&c->edgemap);
 	free(c->wk);
+	idmap_free(&c->wkmap);
 	free(c->covs);
 	free(c->losses);
 	free(c->params);
@@ -2052,28 +2069,6 @@ static int push_conflict(struct cf *c, const struct cf_conflict *k)
 	return 0;
 }
 
-static int wkey_cmp(const void *a, const void *b)
-{
-	const struct wkey *x = a, *y = b;
-
-	if (x->edge != y->edge)
-		return x->edge < y->edge ? -1 : 1;
-	if (x->a != y->a)
-		return x->a < y->a ? -1 : 1;
-	return x->b < y->b ? -1 : x->b > y->b;
-}
-
-static void count_windows(struct cf *c)
-{
-	size_t i;
-
-	if (c->nwk > 1)
-		qsort(c->wk, c->nwk, sizeof(*c->wk), wkey_cmp);
-	for (i = 0; i < c->nwk; i++)
-		if (i == 0 || wkey_cmp(&c->wk[i], &c->wk[i - 1]) != 0)
-			c->edges[c->wk[i].edge].windows++;
-}
-
 static int conflict_cmp(const void *a, const void *b)
 {
 	const struct cf_conflict *x = a, *y = b;
@@ -2249,7 +2244,6 @@ int cf_finish(struct cf *c)
 	}
 	if (!c->sum.any_static)
 		warnf(c, "the input holds no static call graph (run trace-merge --static first, or give --static)");
-	count_windows(c);
 	sort_coverage(c);
 	skew(c);
 	if (build_static_adjacency(c) < 0 || build_bases(c) < 0)

@@ -12,8 +12,9 @@
  * is compared with the static graph's and the runtime's); cf_finish(); then
  * the accessors, cf_write_stream() and conflicts_out.h.
  *
- * Memory: one entry per distinct node and edge of the input, one window key
- * per input edge record, and the conflicts.
+ * Memory: one entry per distinct node and edge of the input, one key per
+ * distinct (edge, collection window), and the conflicts; nothing per input
+ * record.
  */
 #ifndef TM_CONFLICTS_H
 #define TM_CONFLICTS_H
