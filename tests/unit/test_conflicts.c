@@ -602,6 +602,33 @@ static void test_windows(void)
 	cf_free(c);
 }
 
+/* Records repeating an edge in windows already seen add counts, not windows. */
+static void test_windows_repeated(void)
+{
+	struct tb t;
+	struct cf *c;
+	uint32_t a, b;
+
+	tb_init(&t);
+	tb_begin(&t, NULL, NULL, NULL);
+	a = nd(&t, t.app, "x", 0, CR);
+	b = nd(&t, t.app, "y", 0, CR);
+	for (int i = 0; i < 1000; i++) {
+		t.wstart = i % 2 ? 100 : 200;
+		t.wend = t.wstart + 50;
+		ed(&t, a, b, 1, PROBE);
+	}
+	t.wstart = 0;
+	ed(&t, b, a, 1, PROBE);			/* no window: the segment's */
+	ed(&t, b, a, 1, PROBE);
+	c = tb_run(&t, CF_POLICY_PREFER_RUNTIME, 1, 3);
+	CHECK_EQ_U64(find(c, "app!x", "app!y")->windows, 2);
+	CHECK_EQ_U64(cf_edge(c, find(c, "app!x", "app!y")->edge - 1)->count, 1000);
+	CHECK(find(c, "app!x", "app!y")->reason == CF_WHY_MIN_WINDOWS);
+	CHECK_EQ_U64(find(c, "app!y", "app!x")->windows, 1);
+	cf_free(c);
+}
+
 static void test_version_skew(void)
 {
 	static const uint8_t ran[4] = { 0xde, 0xad, 0xbe, 0xef };
@@ -700,6 +727,7 @@ int main(void)
 	RUN(test_classes);
 	RUN(test_policies);
 	RUN(test_windows);
+	RUN(test_windows_repeated);
 	RUN(test_version_skew);
 	RUN(test_names);
 	RUN(test_resolved_stream);
