@@ -24,7 +24,8 @@
 
 #define DEFAULT_MAX_RECORD ((size_t)64 << 20)
 #define DEFAULT_MAX_DEFS   ((size_t)256 << 20)
-#define INITIAL_BUF        ((size_t)1 << 20)
+#define INITIAL_BUF        ((size_t)64 << 10)
+#define STEADY_BUF         ((size_t)1 << 20)
 
 struct rmodule {
 	uint32_t name, path, purl;
@@ -47,6 +48,7 @@ struct es_reader {
 	uint8_t *buf;			/* decompressed bytes; unparsed ones in [start, len) */
 	size_t start, len, cap;
 	struct mpr_scan scan;		/* how far the record at start has been walked */
+	uint64_t fills;			/* reads that brought data */
 
 	unsigned segment;
 	int in_segment;
@@ -62,7 +64,8 @@ struct es_reader {
 	struct es_window *wins;
 	size_t nwins, wins_cap;
 
-	struct es_edge *edges;		/* ES_BLOCK_MAX */
+	struct es_edge *edges;		/* the last block decoded */
+	size_t edges_cap;
 	struct es_coverage cov;
 
 	struct strtab hstrs;		/* header strings */
@@ -161,6 +164,7 @@ static long fill(struct es_reader *r)
 	switch (zs_read(r->zs, r->buf + r->len, r->cap - r->len, &n)) {
 	case ZS_DATA:
 		r->len += n;
+		r->fills++;
 		return (long)n;
 	case ZS_END:
 		return 0;
@@ -181,20 +185,31 @@ static long fill(struct es_reader *r)
 	}
 }
 
-/* Make room after the unparsed bytes: move them to the front, grow if full. */
+/*
+ * Make room after the unparsed bytes: move them to the front, and grow the
+ * buffer when a record fills it. It starts small, for the many short inputs
+ * (one per test, per fuzzer run), and doubles up to STEADY_BUF while the input
+ * goes on, so that long inputs are read in large pieces.
+ */
 static int make_room(struct es_reader *r)
 {
+	size_t want = 0;
+
 	if (r->start) {
 		memmove(r->buf, r->buf + r->start, r->len - r->start);
 		r->len -= r->start;
 		r->start = 0;
 	}
-	if (r->len == r->cap) {
+	if (r->len == r->cap)
+		want = r->cap + 1;
+	else if (r->cap < STEADY_BUF && r->fills > 1)
+		want = 2 * r->cap;
+	if (want) {
 		void *p = r->buf;
 
-		if (r->cap > r->max_record)
+		if (r->len == r->cap && r->cap > r->max_record)
 			return bad(r, "record larger than the %s limit", "max-record");
-		if (mem_grow(&p, &r->cap, r->cap + 1, 1) < 0) {
+		if (mem_grow(&p, &r->cap, want, 1) < 0) {
 			tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
 			return -1;
 		}
@@ -834,6 +849,16 @@ static int decode_edges(struct es_reader *r, struct mpr *c, size_t *nedges)
 	}
 	if (!have_n)
 		return bad(r, "malformed edges record: no edge count");
+	if (n > r->edges_cap) {
+		/* Sized by the records seen: most streams never need ES_BLOCK_MAX. */
+		void *p = r->edges;
+
+		if (mem_grow(&p, &r->edges_cap, (size_t)n, sizeof(*r->edges)) < 0) {
+			tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
+			return -1;
+		}
+		r->edges = p;
+	}
 	for (k = C_CALLER; k <= C_LAST; k++)
 		if (!(present >> k & 1))
 			return bad(r, "malformed edges record: no %s column", edge_cols[k].name);
@@ -1197,8 +1222,7 @@ struct es_reader *es_reader_new(int fd, const char *name, const struct es_reader
 	mpr_scan_init(&r->scan);
 	r->cap = INITIAL_BUF;
 	r->buf = malloc(r->cap);
-	r->edges = malloc(ES_BLOCK_MAX * sizeof(*r->edges));
-	if (!r->zs || !r->buf || !r->edges) {
+	if (!r->zs || !r->buf) {
 		tm_err_set(err, TM_EXIT_ENV, "%s: out of memory", name);
 		es_reader_free(r);
 		return NULL;
