@@ -135,18 +135,26 @@ bench: all
 	BUILD=$(BUILD) sh bench/run
 
 # Fuzzing (clang's libFuzzer): one binary per tests/fuzz/fuzz_*.c, linked with
-# every library source; seed corpora are built from the test inputs.
+# the library sources compiled once for fuzzing; seed corpora are built from
+# the test inputs.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_LIBSRC   = $(LIB_SRC) $(ETW_SRC)
+FUZZ_OBJ     := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC) $(ETW_SRC))
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -DTM_VERSION=\"$(VERSION)\" -g -O1 \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-Ilibcommon -Ietw -I. -I$(BUILD)/bpf -MMD -MP
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(ETW_SRC) $(wildcard libcommon/*.h etw/*.h)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DTM_VERSION=\"$(VERSION)\" -g -O1 \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-Ilibcommon -Ietw -I. -I$(BUILD)/bpf -o $@ $< $(FUZZ_LIBSRC) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/libfuzz.a: $(FUZZ_OBJ)
+	$(AR) rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libfuzz.a \
 		-lbpf -lelf -lz $(LDLIBS_COMMON)
 
 fuzz: all $(FUZZERS)
@@ -166,4 +174,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz -name '*.d' 2>/dev/null)
