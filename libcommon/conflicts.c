@@ -388,16 +388,14 @@ static uint32_t intern_c(struct cf *c, const char *s)
 /* Room in c->nodes for every function of the segmap. 0 or -1. */
 static int nodes_sync(struct cf *c)
 {
-	size_t old = c->nodes_cap;
 	void *p = c->nodes;
+	int rc;
 
 	if (c->sm.nnodes < c->nodes_cap)
 		return 0;
-	if (mem_grow(&p, &c->nodes_cap, c->sm.nnodes + 1, sizeof(*c->nodes)) < 0)
-		return nomem(c);
+	rc = segmap_side_grow(&p, &c->nodes_cap, c->sm.nnodes, sizeof(*c->nodes));
 	c->nodes = p;
-	memset(c->nodes + old, 0, (c->nodes_cap - old) * sizeof(*c->nodes));
-	return 0;
+	return rc < 0 ? nomem(c) : 0;
 }
 
 static uint64_t pair_hash(uint32_t a, uint32_t b)

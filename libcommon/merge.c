@@ -2,7 +2,8 @@
  * merge.c - the join behind trace-merge (see merge.h).
  *
  * Runtime streams are folded first, like trace-dedup does: segment-local ids
- * are mapped once to global tables by value, and each edge record costs two
+ * are mapped once to global tables by value (segmap.h, with the source file
+ * part of every runtime function's identity), and each edge record costs two
  * array loads and one hash probe (chunks of probes are prefetched so their
  * cache misses overlap). Contexts and windows are not part of the key: the
  * merged graph has one edge per caller -> callee pair.
@@ -36,6 +37,7 @@
 #include "jsongraph.h"
 #include "lattice.h"
 #include "mem.h"
+#include "segmap.h"
 #include "sgraph.h"
 #include "strtab.h"
 #include "symname.h"
@@ -45,20 +47,21 @@
 #define SLOT_AHEAD 16
 #define ENTRY_AHEAD 8
 
-struct gmod {
-	struct merge_module m;
+/* What the join adds to a module of the segmap. */
+struct modx {
 	uint8_t bound;		/* bound to the .ci/DOT/JSON static module */
 	uint8_t warned;
 	uint32_t votes;		/* matches, for an inferred binding */
 };
 
-struct rnode {
-	uint32_t module, symbol;	/* global ids; key (with offset when symbol == 0) */
-	uint64_t offset;
-	uint32_t file, line, flags, state;
+/* What the join adds to a runtime function (a node of the segmap). */
+struct rnodex {
 	uint32_t mnode;			/* merged node (after merge_finish) */
 	uint8_t observed, probed;
 };
+
+#define SN(m, i) ((m)->sm.nodes[(i)])		/* struct segmap_node: a runtime function */
+#define SM(m, i) ((m)->sm.mods[(i)])		/* struct segmap_module */
 
 struct redge {
 	uint32_t caller, callee;	/* runtime node ids */
@@ -87,21 +90,13 @@ struct site_file {
 	char text[SITE_FILE_MAX];
 };
 
-/* Per-segment translation from input ids to global ids, 0 = not yet. */
-struct idvec {
-	uint32_t *v;
-	size_t cap, hi;
-};
-
 struct merge {
 	struct merge_opts o;
 	struct tm_err *err;
 	struct merge_stats st;
-	struct strtab strs;
-
-	struct gmod *mods;		/* [1..nmods] */
-	size_t nmods, mods_cap;
-	struct idmap modmap;
+	struct segmap sm;		/* strings, modules, runtime functions */
+	struct modx *mx;		/* [1..sm.nmods] */
+	size_t mx_cap;
 
 	/* the static module's binding */
 	unsigned binding;
@@ -114,8 +109,7 @@ struct merge {
 
 	/* static side */
 	struct sgraph *g;
-	uint32_t *home;			/* per static node: module of a static stream, 0 = default */
-	size_t home_cap;
+	struct segmap_idvec home;	/* per static node: module of a static stream, 0 = default */
 	uint32_t *sentries;		/* static nodes flagged entry in static streams */
 	size_t nsentries, sentries_cap;
 	struct strtab static_paths;
@@ -123,9 +117,8 @@ struct merge {
 	struct site_file *site_cache;	/* files of static call sites -> graph string ids */
 
 	/* runtime side */
-	struct rnode *rn;		/* [1..nrn] */
-	size_t nrn, rn_cap;
-	struct idmap rnmap;
+	struct rnodex *rx;		/* [1..sm.nnodes] */
+	size_t rx_cap;
 	struct redge *re;		/* [0..nre) */
 	size_t nre, re_cap;
 	uint64_t *slots;		/* tag << 32 | (index + 1) */
@@ -137,7 +130,6 @@ struct merge {
 	uint64_t start_ns, end_ns;
 	uint32_t host;
 	int host_mixed, any_segment;
-	struct idvec seg_str, seg_mod, seg_node;
 
 	/* merge_static_begin(): a private merge loading static graphs in a thread */
 	struct merge *loader;
@@ -212,14 +204,12 @@ const char *merge_binding_name(unsigned b)
 
 static const char *str(const struct merge *m, uint32_t sid)
 {
-	const char *s = strtab_get(&m->strs, sid, NULL);
-
-	return s ? s : "";
+	return segmap_str(&m->sm, sid);
 }
 
 const char *merge_str(const struct merge *m, uint32_t id, size_t *len)
 {
-	const char *s = strtab_get(&m->strs, id, len);
+	const char *s = strtab_get(&m->sm.strs, id, len);
 
 	if (!s) {
 		if (len)
@@ -231,7 +221,7 @@ const char *merge_str(const struct merge *m, uint32_t id, size_t *len)
 
 static uint32_t intern(struct merge *m, const char *s, size_t len)
 {
-	uint32_t id = strtab_intern(&m->strs, s, len);
+	uint32_t id = segmap_intern(&m->sm, s, len);
 
 	if (!id)
 		nomem(m);
@@ -253,73 +243,35 @@ static int optstr_cmp(const struct merge *m, uint32_t a, uint32_t b)
 	return strcmp(str(m, a), str(m, b));
 }
 
-static uint64_t mod_hash(const struct merge_module *k)
+/* Room in m->mx and m->rx for every module and runtime function of the segmap. 0 or -1. */
+static int side_sync(struct merge *m)
 {
-	return k->id_kind ? mem_hash(k->id, k->id_len, k->id_kind) : mem_hash_u64(0x51ed, k->name);
-}
+	void *p = m->mx, *q = m->rx;
+	int rc = segmap_side_grow(&p, &m->mx_cap, m->sm.nmods, sizeof(*m->mx));
 
-static int mod_eq(const void *ctx, uint32_t id, const void *key)
-{
-	const struct merge_module *a = &((const struct merge *)ctx)->mods[id].m, *b = key;
-
-	if (a->id_kind != b->id_kind)
-		return 0;
-	if (a->id_kind)
-		return a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
-	return a->name == b->name;
+	m->mx = p;
+	if (rc == 0)
+		rc = segmap_side_grow(&q, &m->rx_cap, m->sm.nnodes, sizeof(*m->rx));
+	m->rx = q;
+	return rc < 0 ? nomem(m) : 0;
 }
 
 /* The global module for a value (name, path, purl already interned). 0 on error. */
-static uint32_t intern_module(struct merge *m, const struct merge_module *k)
+static uint32_t intern_module(struct merge *m, const struct segmap_module *k)
 {
-	uint64_t h = mod_hash(k);
-	uint32_t id = idmap_find(&m->modmap, h, mod_eq, m, k);
-	void *p;
+	uint32_t id = segmap_module_intern(&m->sm, k);
 
-	if (id) {
-		struct merge_module *g = &m->mods[id].m;
-
-		if (optstr_cmp(m, k->name, g->name) < 0)
-			g->name = k->name;
-		if (optstr_cmp(m, k->path, g->path) < 0)
-			g->path = k->path;
-		if (optstr_cmp(m, k->purl, g->purl) < 0)
-			g->purl = k->purl;
-		return id;
-	}
-	p = m->mods;
-	if (mem_grow(&p, &m->mods_cap, m->nmods + 2, sizeof(*m->mods)) < 0)
-		return nomem(m), 0;
-	m->mods = p;
-	memset(&m->mods[m->nmods + 1], 0, sizeof(m->mods[0]));
-	m->mods[++m->nmods].m = *k;
-	id = (uint32_t)m->nmods;
-	if (idmap_insert(&m->modmap, h, id) < 0)
-		return nomem(m), 0;
-	return id;
-}
-
-static int mod_cmp(const struct merge *m, uint32_t a, uint32_t b)
-{
-	const struct merge_module *x = &m->mods[a].m, *y = &m->mods[b].m;
-	int c;
-
-	if (a == b)
+	if (id == SEGMAP_ERR) {
+		nomem(m);
 		return 0;
-	c = strcmp(str(m, x->name), str(m, y->name));
-	if (c)
-		return c;
-	if (x->id_kind != y->id_kind)
-		return x->id_kind < y->id_kind ? -1 : 1;
-	if (x->id_len != y->id_len)
-		return x->id_len < y->id_len ? -1 : 1;
-	return memcmp(x->id, y->id, x->id_len);
+	}
+	return side_sync(m) < 0 ? 0 : id;
 }
 
 /* Two modules are the same binary: same identity when both have one, else same name. */
 static int mod_same(const struct merge *m, uint32_t a, uint32_t b)
 {
-	const struct merge_module *x = &m->mods[a].m, *y = &m->mods[b].m;
+	const struct segmap_module *x = &SM(m, a), *y = &SM(m, b);
 
 	if (a == b)
 		return 1;
@@ -329,166 +281,18 @@ static int mod_same(const struct merge *m, uint32_t a, uint32_t b)
 	return x->name == y->name;
 }
 
-/* ---- per-segment translation ---- */
+/* ---- runtime functions ---- */
 
-static uint32_t *idvec_slot(struct merge *m, struct idvec *v, uint32_t id)
-{
-	if (id >= v->cap) {
-		size_t old = v->cap;
-		void *p = v->v;
-
-		if (mem_grow(&p, &v->cap, (size_t)id + 1, sizeof(uint32_t)) < 0) {
-			nomem(m);
-			return NULL;
-		}
-		v->v = p;
-		memset(v->v + old, 0, (v->cap - old) * sizeof(uint32_t));
-	}
-	if (id > v->hi)
-		v->hi = id;
-	return &v->v[id];
-}
-
-static void idvec_reset(struct idvec *v)
-{
-	if (v->v)
-		memset(v->v, 0, (v->hi + 1) * sizeof(uint32_t));
-	v->hi = 0;
-}
-
-static void seg_reset(struct merge *m)
-{
-	idvec_reset(&m->seg_str);
-	idvec_reset(&m->seg_mod);
-	idvec_reset(&m->seg_node);
-}
-
-/* Input string id -> global string id; UINT32_MAX on error. */
-static uint32_t map_string(struct merge *m, const struct es_reader *r, uint32_t rsid)
-{
-	uint32_t *slot;
-	const char *s;
-	size_t len;
-
-	if (!rsid)
-		return 0;
-	slot = idvec_slot(m, &m->seg_str, rsid);
-	if (!slot)
-		return UINT32_MAX;
-	if (*slot)
-		return *slot;
-	s = es_reader_string(r, rsid, &len);
-	*slot = strtab_intern(&m->strs, s, len);
-	if (!*slot) {
-		nomem(m);
-		return UINT32_MAX;
-	}
-	return *slot;
-}
-
-static uint32_t map_module(struct merge *m, const struct es_reader *r, uint32_t rmid)
-{
-	struct es_module em;
-	struct merge_module k;
-	uint32_t *slot;
-
-	slot = idvec_slot(m, &m->seg_mod, rmid);
-	if (!slot)
-		return 0;
-	if (*slot)
-		return *slot;
-	if (es_reader_module(r, rmid, &em) < 0) {
-		tm_err_set(m->err, TM_EXIT_DATA, "undefined module %u", rmid);
-		return 0;
-	}
-	memset(&k, 0, sizeof(k));
-	k.id_kind = em.id_kind;
-	k.id_len = (uint32_t)em.build_id_len;
-	memcpy(k.id, em.build_id, em.build_id_len);
-	k.name = intern_c(m, em.name);
-	k.path = intern_c(m, em.path);
-	k.purl = intern_c(m, em.purl);
-	if (!k.name || (em.path && !k.path) || (em.purl && !k.purl))
-		return 0;
-	*slot = intern_module(m, &k);
-	return *slot;
-}
-
-/* ---- runtime nodes ---- */
-
-/*
- * Runtime function identity: module and symbol, and the source file (two
- * TU-local functions of one module may share a name; the file, from DWARF,
- * tells them apart); the offset for an unsymbolized node.
- */
-static uint64_t rnode_hash(const struct rnode *n)
-{
-	return mem_hash_u64(mem_hash_u64(mem_hash_u64(n->module, n->symbol), n->file),
-	    n->symbol ? 0 : n->offset);
-}
-
-static int rnode_eq(const void *ctx, uint32_t id, const void *key)
-{
-	const struct rnode *a = &((const struct merge *)ctx)->rn[id], *b = key;
-
-	return a->module == b->module && a->symbol == b->symbol && a->file == b->file &&
-	    (a->symbol || a->offset == b->offset);
-}
-
+/* A segment's node as a runtime function (segmap.h); 0 on error. */
 static uint32_t map_rnode(struct merge *m, const struct es_reader *r, uint32_t rnid)
 {
-	const struct es_node *n;
-	struct rnode k;
-	uint32_t *slot, id;
-	uint64_t h;
+	uint32_t id = segmap_node(&m->sm, r, rnid);
 
-	slot = idvec_slot(m, &m->seg_node, rnid);
-	if (!slot)
+	if (id == SEGMAP_ERR) {
+		nomem(m);
 		return 0;
-	if (*slot)
-		return *slot;
-	n = es_reader_node(r, rnid);
-	memset(&k, 0, sizeof(k));
-	k.module = map_module(m, r, n->module);
-	k.symbol = map_string(m, r, n->symbol);
-	k.file = map_string(m, r, n->file);
-	if (!k.module || k.symbol == UINT32_MAX || k.file == UINT32_MAX)
-		return 0;
-	k.offset = n->offset;
-	k.flags = n->flags;
-	k.state = n->state;
-	k.line = n->line;
-	h = rnode_hash(&k);
-	id = idmap_find(&m->rnmap, h, rnode_eq, m, &k);
-	if (id) {
-		struct rnode *g = &m->rn[id];
-
-		g->flags |= k.flags;
-		g->state = lattice_join(g->state, k.state);
-		if (k.symbol && k.offset && (!g->offset || k.offset < g->offset))
-			g->offset = k.offset;
-		if (k.line && (!g->line || k.line < g->line))
-			g->line = k.line;
-	} else {
-		void *p = m->rn;
-
-		if (mem_grow(&p, &m->rn_cap, m->nrn + 2, sizeof(*m->rn)) < 0)
-			return nomem(m), 0;
-		m->rn = p;
-		m->rn[++m->nrn] = k;
-		id = (uint32_t)m->nrn;
-		if (idmap_insert(&m->rnmap, h, id) < 0)
-			return nomem(m), 0;
 	}
-	*slot = id;
 	return id;
-}
-
-static inline uint32_t map_rnode_fast(struct merge *m, const struct es_reader *r, uint32_t rnid)
-{
-	if (rnid < m->seg_node.cap && m->seg_node.v[rnid])
-		return m->seg_node.v[rnid];
-	return map_rnode(m, r, rnid);
 }
 
 /* ---- the runtime edge table ---- */
@@ -598,11 +402,11 @@ static int add_chunk(struct merge *m, const struct es_reader *r, const struct es
 			m->st.skipped_static++;
 			continue;
 		}
-		t->caller = map_rnode_fast(m, r, e->caller);
-		t->callee = map_rnode_fast(m, r, e->callee);
-		t->site = e->site ? map_string(m, r, e->site) : 0;
-		if (!t->caller || !t->callee || t->site == UINT32_MAX)
-			return -1;
+		t->caller = segmap_node(&m->sm, r, e->caller);
+		t->callee = segmap_node(&m->sm, r, e->callee);
+		t->site = e->site ? segmap_string(&m->sm, r, e->site) : 0;
+		if (t->caller == SEGMAP_ERR || t->callee == SEGMAP_ERR || t->site == SEGMAP_ERR)
+			return nomem(m);
 		t->count = e->count;
 		t->first = e->first_ns;
 		t->last = e->last_ns;
@@ -662,13 +466,13 @@ static int add_coverage(struct merge *m, const struct es_reader *r, const struct
 
 	memset(&v, 0, sizeof(v));
 	v.node = map_rnode(m, r, c->node);
-	if (!v.node)
+	if (!v.node || side_sync(m) < 0)
 		return -1;
 	v.method = c->method;
 	v.start = c->start_ns;
 	v.end = c->end_ns;
 	if (c->method == ES_COV_ENTRY_PROBE)
-		m->rn[v.node].probed = 1;
+		m->rx[v.node].probed = 1;
 	if (c->method == ES_COV_NONE)
 		return 0;	/* defines the node, states no observation */
 	p = m->covs;
@@ -685,7 +489,7 @@ static int begin_runtime_segment(struct merge *m, const struct es_header *h)
 
 	if (h->host && !host)
 		return -1;
-	seg_reset(m);
+	segmap_segment(&m->sm);
 	m->st.segments++;
 	if (!m->any_segment)
 		m->host = host;
@@ -712,7 +516,7 @@ int merge_add_runtime(struct merge *m, struct es_reader *r, struct progress *pg)
 		tm_err_set(m->err, TM_EXIT_ENV, "internal error: merge already finished");
 		return -1;
 	}
-	seg_reset(m);
+	segmap_segment(&m->sm);
 	while ((rc = es_reader_next(r, &ev)) > 0) {
 		switch (ev.kind) {
 		case ES_EVENT_HEADER:
@@ -756,34 +560,27 @@ int merge_add_runtime(struct merge *m, struct es_reader *r, struct progress *pg)
 
 static int home_set(struct merge *m, uint32_t sn, uint32_t mod, int declared)
 {
-	uint32_t h;
+	uint32_t *slot = segmap_idvec_slot(&m->home, sn), h;
 
-	if (sn >= m->home_cap) {
-		size_t old = m->home_cap;
-		void *p = m->home;
-
-		if (mem_grow(&p, &m->home_cap, (size_t)sn + 1, sizeof(*m->home)) < 0)
-			return nomem(m);
-		m->home = p;
-		memset(m->home + old, 0, (m->home_cap - old) * sizeof(*m->home));
-	}
-	h = m->home[sn];
+	if (!slot)
+		return nomem(m);
+	h = *slot;
 	if (!h || ((h & HOME_DECLARED) && !declared)) {
-		m->home[sn] = mod | (declared ? HOME_DECLARED : 0);
+		*slot = mod | (declared ? HOME_DECLARED : 0);
 		return 0;
 	}
 	if (declared || (h & HOME_DECLARED) || h == mod)
 		return 0;
 	if (!m->home_warned++)
 		warnf(m, "static stream: '%s' is defined in modules %s and %s; treated as one function",
-		    sgraph_str(m->g, sgraph_nodes(m->g)[sn].name), str(m, m->mods[h].m.name),
-		    str(m, m->mods[mod].m.name));
+		    sgraph_str(m->g, sgraph_nodes(m->g)[sn].name), str(m, SM(m, h).name),
+		    str(m, SM(m, mod).name));
 	return 0;
 }
 
 static uint32_t home_of(const struct merge *m, uint32_t sn)
 {
-	return sn < m->home_cap ? m->home[sn] & ~HOME_DECLARED : 0;
+	return sn < m->home.cap ? m->home.v[sn] & ~HOME_DECLARED : 0;
 }
 
 static int add_sentry(struct merge *m, uint32_t sn)
@@ -806,15 +603,19 @@ static uint32_t static_stream_node(struct merge *m, const struct es_reader *r, u
 	size_t symlen = 0, flen = 0, nlen;
 	char buf[40];
 
-	slot = idvec_slot(m, &m->seg_node, rnid);
-	if (!slot)
+	slot = segmap_idvec_slot(&m->sm.seg_node, rnid);
+	if (!slot) {
+		nomem(m);
 		return SG_NONE;
+	}
 	if (*slot)
 		return *slot - 1;
 	n = es_reader_node(r, rnid);
-	mod = map_module(m, r, n->module);
-	if (!mod)
+	mod = segmap_module(&m->sm, r, n->module);
+	if (mod == SEGMAP_ERR) {
+		nomem(m);
 		return SG_NONE;
+	}
 	sym = n->symbol ? es_reader_string(r, n->symbol, &symlen) : NULL;
 	if (!sym) {
 		symlen = (size_t)snprintf(buf, sizeof(buf), "+0x%llx", (unsigned long long)n->offset);
@@ -908,10 +709,10 @@ static int load_static_stream(struct merge *m, int fd, const char *name, struct 
 
 	if (!r)
 		return -1;
-	seg_reset(m);
+	segmap_segment(&m->sm);
 	while ((rc = es_reader_next(r, &ev)) > 0) {
 		if (ev.kind == ES_EVENT_HEADER) {
-			seg_reset(m);
+			segmap_segment(&m->sm);
 		} else if (ev.kind == ES_EVENT_EDGES) {
 			for (size_t i = 0; i < ev.nedges; i++) {
 				const struct es_edge *e = &ev.edges[i];
@@ -950,11 +751,11 @@ static int load_static_stream(struct merge *m, int fd, const char *name, struct 
 				goto fail;
 		}
 	}
-	seg_reset(m);
+	segmap_segment(&m->sm);
 	es_reader_free(r);
 	return rc;
 fail:
-	seg_reset(m);
+	segmap_segment(&m->sm);
 	es_reader_free(r);
 	return -1;
 }
@@ -1194,14 +995,14 @@ int merge_static_begin(struct merge *m, const char *const *paths, size_t n, int 
 /* Move the static side of `from` (which read no runtime stream) into m. */
 static int take_static(struct merge *m, struct merge *from)
 {
-	uint32_t *xlat = calloc(from->nmods + 1, sizeof(*xlat));
+	uint32_t *xlat = calloc(from->sm.nmods + 1, sizeof(*xlat));
 	size_t i;
 
 	if (!xlat)
 		return nomem(m);
-	for (i = 1; i <= from->nmods; i++) {
-		const struct merge_module *fm = &from->mods[i].m;
-		struct merge_module k = *fm;
+	for (i = 1; i <= from->sm.nmods; i++) {
+		const struct segmap_module *fm = &SM(from, i);
+		struct segmap_module k = *fm;
 
 		k.name = intern_c(m, str(from, fm->name));
 		k.path = fm->path ? intern_c(m, str(from, fm->path)) : 0;
@@ -1215,14 +1016,12 @@ static int take_static(struct merge *m, struct merge *from)
 	sgraph_free(m->g);
 	m->g = from->g;
 	from->g = NULL;
-	free(m->home);
+	free(m->home.v);
 	m->home = from->home;
-	m->home_cap = from->home_cap;
-	from->home = NULL;
-	from->home_cap = 0;
-	for (i = 0; i < m->home_cap; i++)
-		if (m->home[i])
-			m->home[i] = xlat[m->home[i] & ~HOME_DECLARED] | (m->home[i] & HOME_DECLARED);
+	memset(&from->home, 0, sizeof(from->home));
+	for (i = 0; i < m->home.cap; i++)
+		if (m->home.v[i])
+			m->home.v[i] = xlat[m->home.v[i] & ~HOME_DECLARED] | (m->home.v[i] & HOME_DECLARED);
 	free(xlat);
 	free(m->sentries);
 	m->sentries = from->sentries;
@@ -1270,10 +1069,9 @@ struct merge *merge_new(const struct merge_opts *opts, struct tm_err *err)
 	}
 	m->o = *opts;
 	m->err = err;
-	strtab_init(&m->strs);
+	segmap_init(&m->sm);
+	m->sm.file_key = 1;
 	strtab_init(&m->static_paths);
-	idmap_init(&m->modmap);
-	idmap_init(&m->rnmap);
 	m->g = sgraph_new();
 	if (!m->g) {
 		free(m);
@@ -1300,26 +1098,21 @@ void merge_free(struct merge *m)
 		m->loader_running = 0;
 	}
 	merge_free(m->loader);
-	strtab_free(&m->strs);
+	segmap_free(&m->sm);
 	strtab_free(&m->static_paths);
-	free(m->mods);
-	idmap_free(&m->modmap);
+	free(m->mx);
 	free(m->exports);
 	sgraph_free(m->g);
-	free(m->home);
+	free(m->home.v);
 	free(m->sentries);
 	free(m->site_cache);
-	free(m->rn);
-	idmap_free(&m->rnmap);
+	free(m->rx);
 	if (m->re)
 		mem_big_free(m->re, m->re_cap * sizeof(*m->re));
 	if (m->slots)
 		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
 	free(m->covs);
 	free(m->losses);
-	free(m->seg_str.v);
-	free(m->seg_mod.v);
-	free(m->seg_node.v);
 	free(m->nodes);
 	if (m->edges)
 		mem_big_free(m->edges, m->edges_bytes);
@@ -1375,20 +1168,20 @@ static int resolve_runtime(struct merge *m, struct join *j)
 {
 	size_t i;
 
-	j->sn_of = malloc((m->nrn + 1) * sizeof(*j->sn_of));
-	j->how_of = calloc(m->nrn + 1, sizeof(*j->how_of));
+	j->sn_of = malloc((m->sm.nnodes + 1) * sizeof(*j->sn_of));
+	j->how_of = calloc(m->sm.nnodes + 1, sizeof(*j->how_of));
 	if (!j->sn_of || !j->how_of)
 		return nomem(m);
-	for (i = 1; i <= m->nrn; i++) {
-		const struct rnode *r = &m->rn[i];
+	for (i = 1; i <= m->sm.nnodes; i++) {
+		const struct segmap_node *r = &SN(m, i);
 		size_t len = 0, flen = 0;
 		const char *s, *f;
 
 		j->sn_of[i] = SG_NONE;
 		if (!r->symbol)
 			continue;
-		s = strtab_get(&m->strs, r->symbol, &len);
-		f = r->file ? strtab_get(&m->strs, r->file, &flen) : NULL;
+		s = strtab_get(&m->sm.strs, r->symbol, &len);
+		f = r->file ? strtab_get(&m->sm.strs, r->file, &flen) : NULL;
 		j->sn_of[i] = sgraph_resolve(m->g, s, len, f, flen, &j->how_of[i]);
 	}
 	return 0;
@@ -1401,44 +1194,45 @@ static void bind_modules(struct merge *m, const struct join *j)
 	if (m->binding == MERGE_BIND_BUILD_ID || m->binding == MERGE_BIND_NAME) {
 		char want[2 * ES_BUILD_ID_MAX + 1], got[2 * ES_BUILD_ID_MAX + 1];
 
-		for (i = 1; i <= m->nmods; i++) {
-			struct gmod *g = &m->mods[i];
+		for (i = 1; i <= m->sm.nmods; i++) {
+			const struct segmap_module *g = &SM(m, i);
+			struct modx *x = &m->mx[i];
 
-			if (m->binding == MERGE_BIND_BUILD_ID && g->m.id_kind) {
-				g->bound = g->m.id_kind == ES_ID_GNU && g->m.id_len == m->bind_id_len &&
-				    memcmp(g->m.id, m->bind_id, m->bind_id_len) == 0;
-				if (!g->bound && g->m.name == m->bind_name && !g->warned++) {
+			if (m->binding == MERGE_BIND_BUILD_ID && g->id_kind) {
+				x->bound = g->id_kind == ES_ID_GNU && g->id_len == m->bind_id_len &&
+				    memcmp(g->id, m->bind_id, m->bind_id_len) == 0;
+				if (!x->bound && g->name == m->bind_name && !x->warned++) {
 					es_build_id_format(ES_ID_GNU, m->bind_id, m->bind_id_len, want, sizeof(want));
-					es_build_id_format(g->m.id_kind, g->m.id, g->m.id_len, got, sizeof(got));
+					es_build_id_format(g->id_kind, g->id, g->id_len, got, sizeof(got));
 					warnf(m, "runtime module %s has build id %s, not the --binary's %s: "
-					    "not joined (a different build?)", str(m, g->m.name), got, want);
+					    "not joined (a different build?)", str(m, g->name), got, want);
 				}
 			} else {
-				g->bound = g->m.name == m->bind_name;
+				x->bound = g->name == m->bind_name;
 			}
 		}
 		return;
 	}
 	/* Inferred: the runtime module whose functions match the most defined static ones. */
-	if (!sgraph_node_count(m->g) || !m->nrn)
+	if (!sgraph_node_count(m->g) || !m->sm.nnodes)
 		return;
-	for (i = 1; i <= m->nrn; i++) {
+	for (i = 1; i <= m->sm.nnodes; i++) {
 		uint32_t sn = j->sn_of[i];
 
 		if (sn != SG_NONE && !home_of(m, sn) && sg_defined(m, sn))
-			m->mods[m->rn[i].module].votes++;
+			m->mx[SN(m, i).module].votes++;
 	}
 	{
 		uint32_t best = 0;
 
-		for (i = 1; i <= m->nmods; i++)
-			if (m->mods[i].votes && (!best || m->mods[i].votes > m->mods[best].votes ||
-			    (m->mods[i].votes == m->mods[best].votes && mod_cmp(m, (uint32_t)i, best) < 0)))
+		for (i = 1; i <= m->sm.nmods; i++)
+			if (m->mx[i].votes && (!best || m->mx[i].votes > m->mx[best].votes ||
+			    (m->mx[i].votes == m->mx[best].votes && segmap_module_cmp(&m->sm, (uint32_t)i, best) < 0)))
 				best = (uint32_t)i;
 		if (best) {
-			m->mods[best].bound = 1;
+			m->mx[best].bound = 1;
 			m->binding = MERGE_BIND_INFERRED;
-			m->bind_name = m->mods[best].m.name;
+			m->bind_name = SM(m, best).name;
 		}
 	}
 }
@@ -1446,17 +1240,17 @@ static void bind_modules(struct merge *m, const struct join *j)
 /* The module of default-scope static functions that no runtime function matched. */
 static int pick_default_module(struct merge *m)
 {
-	struct merge_module k;
+	struct segmap_module k;
 	uint32_t only = 0;
 	size_t i, nbound = 0;
-	uint8_t *used = calloc(m->nmods + 1, 1);
+	uint8_t *used = calloc(m->sm.nmods + 1, 1);
 
 	if (!used)
 		return nomem(m);
-	for (i = 1; i <= m->nrn; i++)
-		used[m->rn[i].module] = 1;
-	for (i = 1; i <= m->nmods; i++)
-		if (m->mods[i].bound && used[i]) {
+	for (i = 1; i <= m->sm.nnodes; i++)
+		used[SN(m, i).module] = 1;
+	for (i = 1; i <= m->sm.nmods; i++)
+		if (m->mx[i].bound && used[i]) {
 			nbound++;
 			only = (uint32_t)i;
 		}
@@ -1478,13 +1272,13 @@ static int pick_default_module(struct merge *m)
 	return m->default_mod ? 0 : -1;
 }
 
-static int accept_match(const struct merge *m, uint32_t sn, const struct rnode *r)
+static int accept_match(const struct merge *m, uint32_t sn, const struct segmap_node *r)
 {
 	uint32_t home = home_of(m, sn);
 
 	if (home)
 		return mod_same(m, home, r->module) || sg_maybe_external(m, sn);
-	return m->mods[r->module].bound || sg_maybe_external(m, sn);
+	return m->mx[r->module].bound || sg_maybe_external(m, sn);
 }
 
 static uint32_t new_node(struct merge *m)
@@ -1541,8 +1335,9 @@ static int build_nodes(struct merge *m, struct join *j)
 	rebound = calloc(ns + 1, 1);
 	if (!rebound)
 		return nomem(m);
-	for (i = 1; i <= m->nrn; i++) {
-		struct rnode *r = &m->rn[i];
+	for (i = 1; i <= m->sm.nnodes; i++) {
+		const struct segmap_node *r = &SN(m, i);
+		struct rnodex *rx = &m->rx[i];
 		uint32_t s = j->sn_of[i];
 		struct merge_node *n;
 
@@ -1552,9 +1347,9 @@ static int build_nodes(struct merge *m, struct join *j)
 			s = SG_NONE;
 		}
 		if (s != SG_NONE && accept_match(m, s, r)) {
-			r->mnode = s + 1;
-			n = &m->nodes[r->mnode];
-			if (!rebound[s] || mod_cmp(m, r->module, n->module) < 0)
+			rx->mnode = s + 1;
+			n = &m->nodes[rx->mnode];
+			if (!rebound[s] || segmap_module_cmp(&m->sm, r->module, n->module) < 0)
 				n->module = r->module;
 			rebound[s] = 1;
 			m->st.matched++;
@@ -1566,14 +1361,14 @@ static int build_nodes(struct merge *m, struct join *j)
 				free(rebound);
 				return -1;
 			}
-			r->mnode = id;
+			rx->mnode = id;
 			n = &m->nodes[id];
 			n->module = r->module;
 			n->symbol = r->symbol;
 			n->offset = r->offset;
 			n->file = r->file;
 			n->line = r->line;
-			if (m->mods[r->module].bound)
+			if (m->mx[r->module].bound)
 				m->st.unmatched_bound++;
 		}
 		n->flags |= r->flags;
@@ -1584,10 +1379,10 @@ static int build_nodes(struct merge *m, struct join *j)
 			n->file = r->file;
 			n->line = r->line;
 		}
-		n->in_runtime |= r->observed;
-		if (r->observed)
+		n->in_runtime |= rx->observed;
+		if (rx->observed)
 			n->r_axis = LATTICE_R_OBSERVED;
-		else if (r->probed && n->r_axis < LATTICE_R_UNOBSERVED)
+		else if (rx->probed && n->r_axis < LATTICE_R_UNOBSERVED)
 			n->r_axis = LATTICE_R_UNOBSERVED;
 	}
 	free(rebound);
@@ -1683,7 +1478,7 @@ static int build_edges(struct merge *m, struct join *j)
 		a[i].idx = (uint32_t)i;
 	}
 	for (i = 0; i < m->nre; i++) {
-		a[ns + i].key = (uint64_t)m->rn[m->re[i].caller].mnode << bits | m->rn[m->re[i].callee].mnode;
+		a[ns + i].key = (uint64_t)m->rx[m->re[i].caller].mnode << bits | m->rx[m->re[i].callee].mnode;
 		a[ns + i].idx = (uint32_t)(ns + i);
 	}
 	ekey_sort(&a, &tmp, n, maxkey);
@@ -1710,7 +1505,7 @@ static int build_edges(struct merge *m, struct join *j)
 					size_t len = site_format(buf, sizeof(buf), sgraph_str(m->g, x->site.file),
 					    sgraph_str_len(m->g, x->site.file), x->site.line);
 
-					if (!(e->site = strtab_append(&m->strs, buf, len))) {
+					if (!(e->site = strtab_append(&m->sm.strs, buf, len))) {
 						mem_big_free(a, abytes);
 						return nomem(m);
 					}
@@ -1749,7 +1544,7 @@ static int node_cmp(const void *a, const void *b, void *ctx)
 	const struct merge_node *x = &m->nodes[ia], *y = &m->nodes[ib];
 	int c;
 
-	if (x->module != y->module && (c = mod_cmp(m, x->module, y->module)) != 0)
+	if (x->module != y->module && (c = segmap_module_cmp(&m->sm, x->module, y->module)) != 0)
 		return c;
 	if (x->symbol != y->symbol) {
 		if (!x->symbol || !y->symbol)
@@ -1794,8 +1589,8 @@ static int renumber(struct merge *m, struct join *j)
 	free(m->nodes);
 	m->nodes = nn;
 	m->nodes_cap = n + 2;
-	for (i = 1; i <= m->nrn; i++)
-		m->rn[i].mnode = j->rank[m->rn[i].mnode];
+	for (i = 1; i <= m->sm.nnodes; i++)
+		m->rx[i].mnode = j->rank[m->rx[i].mnode];
 	return 0;
 }
 
@@ -1855,9 +1650,9 @@ static int collect_aliases(struct merge *m, const struct join *j)
 	size_t na = 0, cap = 0, i;
 	void *p;
 
-	for (i = 1; i <= m->nrn; i++) {
-		const struct rnode *r = &m->rn[i];
-		struct merge_node *n = &m->nodes[r->mnode];
+	for (i = 1; i <= m->sm.nnodes; i++) {
+		const struct segmap_node *r = &SN(m, i);
+		struct merge_node *n = &m->nodes[m->rx[i].mnode];
 
 		/* A name that differs only by its file qualifier is the same name. */
 		if (j->sn_of[i] == SG_NONE || r->symbol == n->symbol ||
@@ -1869,7 +1664,7 @@ static int collect_aliases(struct merge *m, const struct join *j)
 			return nomem(m);
 		}
 		a = p;
-		a[na].node = r->mnode;
+		a[na].node = m->rx[i].mnode;
 		a[na].name = r->symbol;
 		a[na++].how = j->how_of[i];
 	}
@@ -2120,11 +1915,13 @@ int merge_finish(struct merge *m)
 	m->st.static_nodes = sgraph_node_count(m->g);
 	m->st.static_edges = sgraph_edge_count(m->g);
 	m->st.static_isites = sgraph_isite_count(m->g);
-	m->st.runtime_nodes = m->nrn;
+	m->st.runtime_nodes = m->sm.nnodes;
 	m->st.runtime_edges = m->nre;
+	if (side_sync(m) < 0)
+		goto out;
 	for (i = 0; i < m->nre; i++) {
-		m->rn[m->re[i].caller].observed = 1;
-		m->rn[m->re[i].callee].observed = 1;
+		m->rx[m->re[i].caller].observed = 1;
+		m->rx[m->re[i].callee].observed = 1;
 	}
 	if (resolve_runtime(m, &j) < 0)
 		goto out;
@@ -2154,7 +1951,7 @@ int merge_finish(struct merge *m)
 		    "(e.g. a static function defined in several files, without a file name at runtime)",
 		    (unsigned long long)m->st.ambiguous, m->st.ambiguous == 1 ? "" : "s",
 		    m->st.ambiguous == 1 ? "was" : "were");
-	if (sgraph_node_count(m->g) && m->nrn && !m->st.matched)
+	if (sgraph_node_count(m->g) && m->sm.nnodes && !m->st.matched)
 		warnf(m, "no runtime function matches the static graph (check --module or --binary)");
 	/* The merged graph holds all that is needed from here on. */
 	sgraph_free(m->g);
@@ -2215,9 +2012,9 @@ const uint32_t *merge_in(const struct merge *m, uint32_t node, size_t *n)
 	return m->in_ids + m->in_off[node];
 }
 
-const struct merge_module *merge_module(const struct merge *m, uint32_t id)
+const struct segmap_module *merge_module(const struct merge *m, uint32_t id)
 {
-	return id >= 1 && id <= m->nmods ? &m->mods[id].m : NULL;
+	return id >= 1 && id <= m->sm.nmods ? &SM(m, id) : NULL;
 }
 
 uint32_t merge_alias(const struct merge *m, uint32_t node, uint32_t i)
@@ -2235,9 +2032,9 @@ size_t merge_node_name(const struct merge *m, uint32_t node, char *buf, size_t s
 	if (!n)
 		len = snprintf(buf, size, "?");
 	else if (n->symbol)
-		len = snprintf(buf, size, "%s!%s", str(m, m->mods[n->module].m.name), str(m, n->symbol));
+		len = snprintf(buf, size, "%s!%s", str(m, SM(m, n->module).name), str(m, n->symbol));
 	else
-		len = snprintf(buf, size, "%s+0x%llx", str(m, m->mods[n->module].m.name),
+		len = snprintf(buf, size, "%s+0x%llx", str(m, SM(m, n->module).name),
 		    (unsigned long long)n->offset);
 	return len < 0 ? 0 : (size_t)len;
 }
@@ -2313,7 +2110,7 @@ uint32_t merge_find(const struct merge *m, const char *text, size_t *nfound)
 		int sc;
 
 		if (bang) {
-			mod = merge_str(m, m->mods[n->module].m.name, &ml);
+			mod = merge_str(m, SM(m, n->module).name, &ml);
 			if (ml != modlen || memcmp(mod, text, modlen) != 0)
 				continue;
 		}
@@ -2357,7 +2154,7 @@ static uint32_t out_string(struct emit *x, uint32_t sid)
 	if (!sid)
 		return 0;
 	if (!x->str_h[sid]) {
-		s = strtab_get(&x->m->strs, sid, &len);
+		s = strtab_get(&x->m->sm.strs, sid, &len);
 		x->str_h[sid] = es_writer_string(x->w, s, len);
 	}
 	return x->str_h[sid];
@@ -2372,16 +2169,9 @@ static uint32_t out_node(struct emit *x, uint32_t id)
 		struct es_node v;
 
 		if (!x->mod_h[n->module]) {
-			const struct merge_module *g = &m->mods[n->module].m;
 			struct es_module mod;
 
-			memset(&mod, 0, sizeof(mod));
-			mod.name = str(m, g->name);
-			mod.path = g->path ? str(m, g->path) : NULL;
-			mod.purl = g->purl ? str(m, g->purl) : NULL;
-			mod.id_kind = g->id_kind;
-			mod.build_id_len = g->id_len;
-			memcpy(mod.build_id, g->id, g->id_len);
+			segmap_module_out(&m->sm, n->module, &mod);
 			x->mod_h[n->module] = es_writer_module(x->w, &mod);
 		}
 		memset(&v, 0, sizeof(v));
@@ -2421,7 +2211,7 @@ static int emit_coverage(struct emit *x)
 		return nomem(m);
 	for (i = 0; i < m->ncovs; i++) {
 		c[i] = m->covs[i];
-		c[i].node = m->rn[c[i].node].mnode;
+		c[i].node = m->rx[c[i].node].mnode;
 	}
 	qsort(c, m->ncovs, sizeof(*c), cov_cmp);
 	for (i = 0; i < m->ncovs;) {
@@ -2572,8 +2362,8 @@ int merge_write_stream(struct merge *m, struct es_writer *w, const char *produce
 	x.m = m;
 	x.w = w;
 	x.node_h = calloc(m->nnodes + 1, sizeof(uint32_t));
-	x.mod_h = calloc(m->nmods + 1, sizeof(uint32_t));
-	x.str_h = calloc(m->strs.n + 1, sizeof(uint32_t));
+	x.mod_h = calloc(m->sm.nmods + 1, sizeof(uint32_t));
+	x.str_h = calloc(m->sm.strs.n + 1, sizeof(uint32_t));
 	if (!x.node_h || !x.mod_h || !x.str_h) {
 		nomem(m);
 		goto out;

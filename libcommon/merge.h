@@ -38,6 +38,7 @@
 #include "esreader.h"
 #include "eswriter.h"
 #include "progress.h"
+#include "segmap.h"
 #include "tmerr.h"
 
 enum merge_static_format {
@@ -76,13 +77,6 @@ struct merge_opts {
 	size_t nentries;
 	merge_warn_fn warn;		/* may be NULL */
 	void *warn_arg;
-};
-
-struct merge_module {
-	uint32_t name, path, purl;	/* string ids (0 = none) */
-	unsigned id_kind;		/* enum es_id_kind */
-	uint32_t id_len;
-	uint8_t id[ES_BUILD_ID_MAX];
 };
 
 /* A function of the merged graph. Ids are 1..n in canonical order. */
@@ -176,7 +170,8 @@ const struct merge_edge *merge_edges(const struct merge *m);
 /* Indices into merge_edges() of the edges out of / into a node. */
 const uint32_t *merge_out(const struct merge *m, uint32_t node, size_t *n);
 const uint32_t *merge_in(const struct merge *m, uint32_t node, size_t *n);
-const struct merge_module *merge_module(const struct merge *m, uint32_t id);
+/* A module: name, path, purl (string ids, 0 = none) and identity. */
+const struct segmap_module *merge_module(const struct merge *m, uint32_t id);
 /* A string by id ("" for 0); *len may be NULL. */
 const char *merge_str(const struct merge *m, uint32_t id, size_t *len);
 /* The i-th runtime alias name of a node (string id). */

@@ -207,7 +207,7 @@ static const char *r_axis_name(unsigned r)
 static void json_node(const struct merge *m, FILE *f, uint32_t id)
 {
 	const struct merge_node *n = merge_node(m, id);
-	const struct merge_module *mod = merge_module(m, n->module);
+	const struct segmap_module *mod = merge_module(m, n->module);
 	char name[NAME_MAX_LEN], buf[256];
 	int first = 1;
 

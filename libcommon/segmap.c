@@ -30,16 +30,26 @@ void segmap_free(struct segmap *s)
 	segmap_init(s);
 }
 
+int segmap_side_grow(void **p, size_t *cap, size_t n, size_t elsize)
+{
+	size_t old = *cap;
+
+	if (n < old)
+		return 0;
+	if (mem_grow(p, cap, n + 1, elsize) < 0)
+		return -1;
+	memset((char *)*p + old * elsize, 0, (*cap - old) * elsize);
+	return 0;
+}
+
 uint32_t *segmap_idvec_slot(struct segmap_idvec *v, uint32_t id)
 {
 	if (id >= v->cap) {
-		size_t old = v->cap;
 		void *p = v->v;
 
-		if (mem_grow(&p, &v->cap, (size_t)id + 1, sizeof(uint32_t)) < 0)
+		if (segmap_side_grow(&p, &v->cap, id, sizeof(uint32_t)) < 0)
 			return NULL;
 		v->v = p;
-		memset(v->v + old, 0, (v->cap - old) * sizeof(uint32_t));
 	}
 	if (id > v->hi)
 		v->hi = id;
@@ -120,12 +130,39 @@ static uint32_t intern_cstr(struct segmap *s, const char *p)
 	return p ? strtab_intern(&s->strs, p, strlen(p)) : 0;
 }
 
+uint32_t segmap_module_intern(struct segmap *s, const struct segmap_module *k)
+{
+	uint64_t h = mod_hash(k);
+	uint32_t id = idmap_find(&s->modmap, h, mod_eq, s, k);
+
+	if (id) {
+		struct segmap_module *g = &s->mods[id];
+
+		if (segmap_str_cmp(s, k->name, g->name) < 0)
+			g->name = k->name;
+		if (segmap_str_cmp(s, k->path, g->path) < 0)
+			g->path = k->path;
+		if (segmap_str_cmp(s, k->purl, g->purl) < 0)
+			g->purl = k->purl;
+	} else {
+		void *p = s->mods;
+
+		if (s->nmods >= UINT32_MAX - 2 || mem_grow(&p, &s->mods_cap, s->nmods + 2, sizeof(*s->mods)) < 0)
+			return SEGMAP_ERR;
+		s->mods = p;
+		s->mods[++s->nmods] = *k;
+		id = (uint32_t)s->nmods;
+		if (idmap_insert(&s->modmap, h, id) < 0)
+			return SEGMAP_ERR;
+	}
+	return id;
+}
+
 uint32_t segmap_module(struct segmap *s, const struct es_reader *r, uint32_t rmid)
 {
 	struct segmap_module k;
 	struct es_module m;
-	uint32_t *slot, id;
-	uint64_t h;
+	uint32_t *slot;
 
 	slot = segmap_idvec_slot(&s->seg_mod, rmid);
 	if (!slot)
@@ -143,50 +180,32 @@ uint32_t segmap_module(struct segmap *s, const struct es_reader *r, uint32_t rmi
 	k.purl = intern_cstr(s, m.purl);
 	if (!k.name || (m.path && !k.path) || (m.purl && !k.purl))
 		return SEGMAP_ERR;
-	h = mod_hash(&k);
-	id = idmap_find(&s->modmap, h, mod_eq, s, &k);
-	if (id) {
-		struct segmap_module *g = &s->mods[id];
-
-		if (segmap_str_cmp(s, k.name, g->name) < 0)
-			g->name = k.name;
-		if (segmap_str_cmp(s, k.path, g->path) < 0)
-			g->path = k.path;
-		if (segmap_str_cmp(s, k.purl, g->purl) < 0)
-			g->purl = k.purl;
-	} else {
-		void *p = s->mods;
-
-		if (s->nmods >= UINT32_MAX - 2 || mem_grow(&p, &s->mods_cap, s->nmods + 2, sizeof(*s->mods)) < 0)
-			return SEGMAP_ERR;
-		s->mods = p;
-		s->mods[++s->nmods] = k;
-		id = (uint32_t)s->nmods;
-		if (idmap_insert(&s->modmap, h, id) < 0)
-			return SEGMAP_ERR;
-	}
-	*slot = id;
-	return id;
+	*slot = segmap_module_intern(s, &k);
+	return *slot;
 }
 
 /*
  * A symbolized node is (module, symbol, source file): two static functions
  * of one name in two files are two functions. An unsymbolized one is
- * (module, offset).
+ * (module, offset), and its file too with file_key.
  */
-static uint64_t node_hash(const struct segmap_node *n)
+static uint64_t node_hash(const struct segmap *s, const struct segmap_node *n)
 {
-	return mem_hash_u64(mem_hash_u64(n->module, n->symbol),
-	    n->symbol ? n->file : n->offset);
+	uint64_t h = mem_hash_u64(mem_hash_u64(n->module, n->symbol), n->symbol ? n->file : n->offset);
+
+	return s->file_key && !n->symbol ? mem_hash_u64(h, n->file) : h;
 }
 
 static int node_eq(const void *ctx, uint32_t id, const void *key)
 {
-	const struct segmap_node *a = &((const struct segmap *)ctx)->nodes[id], *b = key;
+	const struct segmap *s = ctx;
+	const struct segmap_node *a = &s->nodes[id], *b = key;
 
 	if (a->module != b->module || a->symbol != b->symbol)
 		return 0;
-	return a->symbol ? a->file == b->file : a->offset == b->offset;
+	if (a->symbol)
+		return a->file == b->file;
+	return a->offset == b->offset && (!s->file_key || a->file == b->file);
 }
 
 uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t rnid)
@@ -209,7 +228,7 @@ uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t 
 	k.flags = n->flags;
 	k.state = n->state;
 	k.line = n->line;
-	h = node_hash(&k);
+	h = node_hash(s, &k);
 	id = idmap_find(&s->nodemap, h, node_eq, s, &k);
 	if (id) {
 		struct segmap_node *g = &s->nodes[id];
@@ -241,24 +260,35 @@ uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t 
 	return id;
 }
 
+static inline int mod_cmp(const struct segmap *s, uint32_t a, uint32_t b)
+{
+	const struct segmap_module *mx = &s->mods[a], *my = &s->mods[b];
+	int c;
+
+	if (a == b)
+		return 0;
+	c = strcmp(segmap_str(s, mx->name), segmap_str(s, my->name));
+	if (c)
+		return c;
+	if (mx->id_kind != my->id_kind)
+		return mx->id_kind < my->id_kind ? -1 : 1;
+	if (mx->id_len != my->id_len)
+		return mx->id_len < my->id_len ? -1 : 1;
+	return memcmp(mx->id, my->id, mx->id_len);
+}
+
+int segmap_module_cmp(const struct segmap *s, uint32_t a, uint32_t b)
+{
+	return mod_cmp(s, a, b);
+}
+
 int segmap_node_cmp(const struct segmap *s, uint32_t a, uint32_t b)
 {
 	const struct segmap_node *x = &s->nodes[a], *y = &s->nodes[b];
-	const struct segmap_module *mx = &s->mods[x->module], *my = &s->mods[y->module];
 	int c;
 
-	if (x->module != y->module) {
-		c = strcmp(segmap_str(s, mx->name), segmap_str(s, my->name));
-		if (c)
-			return c;
-		if (mx->id_kind != my->id_kind)
-			return mx->id_kind < my->id_kind ? -1 : 1;
-		if (mx->id_len != my->id_len)
-			return mx->id_len < my->id_len ? -1 : 1;
-		c = memcmp(mx->id, my->id, mx->id_len);
-		if (c)
-			return c;
-	}
+	if (x->module != y->module && (c = mod_cmp(s, x->module, y->module)) != 0)
+		return c;
 	if (x->symbol != y->symbol) {
 		if (!x->symbol || !y->symbol)
 			return x->symbol ? -1 : 1;

@@ -4,7 +4,7 @@
  *
  * Identity: a module is its build id (kind + bytes) when it has one, else its
  * name; a node is (module, symbol, source file), or (module, offset) when
- * unsymbolized. Other attributes of the same module or node seen in several
+ * unsymbolized (with segmap.file_key: (module, offset, source file)). Other attributes of the same module or node seen in several
  * segments are joined so that the result does not depend on input order: the
  * least name, path and purl; flags or-ed; states joined on the lattice; the
  * least nonzero offset of a symbolized node; the least line.
@@ -53,6 +53,7 @@ struct segmap {
 	size_t nnodes, nodes_cap;
 	struct idmap nodemap;
 	struct segmap_idvec seg_str, seg_mod, seg_node;
+	int file_key;		/* unsymbolized nodes are keyed by their file too (set before use) */
 };
 
 /*
@@ -61,6 +62,13 @@ struct segmap {
  */
 uint32_t *segmap_idvec_slot(struct segmap_idvec *v, uint32_t id);
 void segmap_idvec_reset(struct segmap_idvec *v);
+
+/*
+ * A caller's array of elsize-byte entries kept beside the modules or nodes
+ * (what a user of the tables adds to them): grown to hold index n, the new
+ * entries zero-filled. 0, or -1 on allocation failure.
+ */
+int segmap_side_grow(void **p, size_t *cap, size_t n, size_t elsize);
 
 void segmap_init(struct segmap *s);
 void segmap_free(struct segmap *s);
@@ -72,6 +80,13 @@ void segmap_segment(struct segmap *s);
 uint32_t segmap_string(struct segmap *s, const struct es_reader *r, uint32_t rsid);
 uint32_t segmap_module(struct segmap *s, const struct es_reader *r, uint32_t rmid);
 uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t rnid);
+
+/*
+ * The global module of a value whose strings are already global ids (a
+ * module made outside any segment): found by identity and joined as in a
+ * segment, or added. SEGMAP_ERR on allocation failure.
+ */
+uint32_t segmap_module_intern(struct segmap *s, const struct segmap_module *k);
 
 /* The node of input id rnid: the common case (already mapped) inline. */
 static inline uint32_t segmap_node(struct segmap *s, const struct es_reader *r, uint32_t rnid)
@@ -95,9 +110,12 @@ static inline const char *segmap_str(const struct segmap *s, uint32_t sid)
 /* Order of optional strings: set before unset, then bytewise; 0 if equal. */
 int segmap_str_cmp(const struct segmap *s, uint32_t a, uint32_t b);
 
+/* The canonical order of modules: name, then identity. 0 only for the same module. */
+int segmap_module_cmp(const struct segmap *s, uint32_t a, uint32_t b);
+
 /*
- * The canonical order of nodes: module name, module identity, symbolized
- * before not, symbol, file, offset. 0 only for the same node.
+ * The canonical order of nodes: module (as above), symbolized before not,
+ * symbol, file, offset. 0 only for the same node.
  */
 int segmap_node_cmp(const struct segmap *s, uint32_t a, uint32_t b);
 
