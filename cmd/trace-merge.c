@@ -15,6 +15,7 @@
 #include "merge_out.h"
 #include "outfile.h"
 #include "progress.h"
+#include "staticload.h"
 
 static const char *prog = "trace-merge";
 
@@ -334,7 +335,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 				return TM_EXIT_ENV;
 			break;
 		case OPT_STATIC_FORMAT:
-			o->static_format = merge_static_format_parse(optarg);
+			o->static_format = staticload_format_parse(optarg);
 			if (o->static_format < 0)
 				return cli_usage_error(prog, "--static-format: expected auto, ci, dot, json or stream, got '%s'",
 				    optarg);

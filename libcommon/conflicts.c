@@ -26,17 +26,15 @@
 
 #include "conflicts_code.h"
 #include "elfsym.h"
-#include "dotgraph.h"
 #include "idmap.h"
-#include "jsongraph.h"
 #include "lattice.h"
 #include "mem.h"
 #include "merge.h"
 #include "segmap.h"
 #include "sgraph.h"
+#include "staticload.h"
 #include "strtab.h"
 #include "symname.h"
-#include "vcg.h"
 
 /* ---- names ---- */
 
@@ -717,51 +715,10 @@ int cf_add_input(struct cf *c, struct es_reader *r, struct progress *pg)
 
 int cf_add_static(struct cf *c, const char *path)
 {
-	const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
-	char msg[512];
-	struct sg_input in;
-	struct stat sb;
-	int rc;
-
-	msg[0] = '\0';
 	if (!c->g && !(c->g = sgraph_new()))
 		return nomem(c);
-	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		rc = vcg_parse_dir(c->g, path, NULL, msg, sizeof(msg));
-	} else {
-		size_t i = 0;
-
-		rc = sgraph_input_open(&in, path, msg, sizeof(msg));
-		if (rc != SG_OK) {
-			tm_err_set(c->err, rc == SG_ENOMEM ? TM_EXIT_ENV : TM_EXIT_ENV, "%s", msg);
-			return -1;
-		}
-		while (i < in.len && (in.data[i] == ' ' || in.data[i] == '\t' || in.data[i] == '\n' ||
-		    in.data[i] == '\r'))
-			i++;
-		if (in.len >= 4 && memcmp(in.data, "\x28\xb5\x2f\xfd", 4) == 0) {
-			tm_err_set(c->err, TM_EXIT_DATA, "%s: an edge stream: join it with trace-merge first "
-			    "(--static takes .ci, DOT or JSON graphs)", name);
-			rc = SG_EDATA;
-			msg[0] = '\0';
-		} else if (vcg_sniff(in.data, in.len)) {
-			rc = vcg_parse_buffer(c->g, in.data, in.len, name, NULL, msg, sizeof(msg));
-		} else if (dot_sniff(in.data, in.len)) {
-			rc = dot_parse_buffer(c->g, in.data, in.len, name, NULL, msg, sizeof(msg));
-		} else if (i < in.len && (in.data[i] == '{' || in.data[i] == '[')) {
-			rc = jsongraph_parse_buffer(c->g, in.data, in.len, name, msg, sizeof(msg));
-		} else {
-			snprintf(msg, sizeof(msg), "%s: not a static call graph (GCC .ci, DOT or JSON)", name);
-			rc = SG_EDATA;
-		}
-		sgraph_input_close(&in);
-	}
-	if (rc == SG_OK)
-		return 0;
-	if (msg[0])
-		tm_err_set(c->err, rc == SG_EDATA ? TM_EXIT_DATA : TM_EXIT_ENV, "%s",
-		    rc == SG_ENOMEM ? "out of memory" : msg);
-	return -1;
+	/* Graphs only: an edge stream is refused (trace-merge joins those). */
+	return staticload_path(c->g, path, STATICLOAD_AUTO, NULL, NULL, c->err);
 }
 
 int cf_set_binary(struct cf *c, const char *path)

@@ -31,17 +31,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dotgraph.h"
 #include "elfsym.h"
-#include "idmap.h"
-#include "jsongraph.h"
 #include "lattice.h"
 #include "mem.h"
 #include "segmap.h"
 #include "sgraph.h"
+#include "staticload.h"
 #include "strtab.h"
 #include "symname.h"
-#include "vcg.h"
 
 #define CHUNK 1024
 #define SLOT_AHEAD 16
@@ -175,23 +172,6 @@ static void warnf(struct merge *m, const char *fmt, ...)
 }
 
 /* ---- names ---- */
-
-int merge_static_format_parse(const char *s)
-{
-	static const char *const names[] = { "auto", "ci", "dot", "json", "stream" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(s, names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *merge_static_format_name(int f)
-{
-	static const char *const names[] = { "auto", "ci", "dot", "json", "stream" };
-
-	return f >= 0 && f <= MERGE_SF_STREAM ? names[f] : "?";
-}
 
 const char *merge_binding_name(unsigned b)
 {
@@ -760,64 +740,6 @@ fail:
 	return -1;
 }
 
-static int sg_status(struct merge *m, int rc, const char *msg)
-{
-	if (rc == SG_OK)
-		return 0;
-	tm_err_set(m->err, rc == SG_EDATA ? TM_EXIT_DATA : TM_EXIT_ENV, "%s",
-	    rc == SG_ENOMEM ? "out of memory" : msg);
-	return -1;
-}
-
-static int sniff(const char *p, size_t len)
-{
-	size_t i = 0;
-
-	if (len >= 4 && (uint8_t)p[0] == 0x28 && (uint8_t)p[1] == 0xb5 && (uint8_t)p[2] == 0x2f &&
-	    (uint8_t)p[3] == 0xfd)
-		return MERGE_SF_STREAM;
-	if (vcg_sniff(p, len))
-		return MERGE_SF_CI;
-	if (dot_sniff(p, len))
-		return MERGE_SF_DOT;
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
-		i++;
-	if (i < len && (p[i] == '{' || p[i] == '['))
-		return MERGE_SF_JSON;
-	return -1;
-}
-
-/* A stream held in memory (sniffed from stdin): read it back through a memfd. */
-static int stream_from_memory(struct merge *m, const char *data, size_t len, const char *name,
-    struct progress *pg)
-{
-	int fd = memfd_create("trace-merge-static", MFD_CLOEXEC), rc;
-	size_t off = 0;
-
-	if (fd < 0) {
-		tm_err_errno(m->err, TM_EXIT_ENV, errno, "%s: cannot buffer the input", name);
-		return -1;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			tm_err_errno(m->err, TM_EXIT_ENV, errno, "%s: cannot buffer the input", name);
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	lseek(fd, 0, SEEK_SET);
-	rc = load_static_stream(m, fd, name, pg);
-	close(fd);
-	return rc;
-}
-
 static int record_static_path(struct merge *m, const char *path)
 {
 	if (!strtab_append(&m->static_paths, path, strlen(path)))
@@ -825,14 +747,16 @@ static int record_static_path(struct merge *m, const char *path)
 	return 0;
 }
 
+/* staticload.h's reader of edge streams: into the static graph, with their modules. */
+static int static_stream_cb(void *arg, int fd, const char *name)
+{
+	return load_static_stream(arg, fd, name, NULL);
+}
+
 int merge_add_static(struct merge *m, const char *path, int format)
 {
-	const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
 	uint64_t t0 = progress_now_ns();
-	char msg[512];
-	struct sg_input in;
-	struct stat sb;
-	int rc, fmt = format;
+	int rc;
 
 	if (m->finished || m->loader_running) {
 		tm_err_set(m->err, TM_EXIT_ENV, "internal error: static graphs added out of turn");
@@ -840,58 +764,8 @@ int merge_add_static(struct merge *m, const char *path, int format)
 	}
 	if (record_static_path(m, path) < 0)
 		return -1;
-	msg[0] = '\0';
 	m->st.static_inputs++;
-	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		if (fmt != MERGE_SF_AUTO && fmt != MERGE_SF_CI) {
-			tm_err_set(m->err, TM_EXIT_ENV, "%s: is a directory (only .ci files can be read from a directory)",
-			    name);
-			return -1;
-		}
-		rc = sg_status(m, vcg_parse_dir(m->g, path, NULL, msg, sizeof(msg)), msg);
-		m->st.static_ns += progress_now_ns() - t0;
-		return rc;
-	}
-	if (fmt == MERGE_SF_STREAM) {
-		int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			tm_err_errno(m->err, TM_EXIT_ENV, errno, "%s", name);
-			return -1;
-		}
-		rc = load_static_stream(m, fd, name, NULL);
-		if (fd != 0)
-			close(fd);
-		m->st.static_ns += progress_now_ns() - t0;
-		return rc;
-	}
-	rc = sgraph_input_open(&in, path, msg, sizeof(msg));
-	if (rc != SG_OK)
-		return sg_status(m, rc == SG_EDATA ? SG_EIO : rc, msg);
-	if (fmt == MERGE_SF_AUTO) {
-		fmt = sniff(in.data, in.len);
-		if (fmt < 0) {
-			sgraph_input_close(&in);
-			tm_err_set(m->err, TM_EXIT_DATA, "%s: not a static call graph (GCC .ci, DOT, JSON or an edge stream); "
-			    "see --static-format", name);
-			return -1;
-		}
-	}
-	switch (fmt) {
-	case MERGE_SF_CI:
-		rc = sg_status(m, vcg_parse_buffer(m->g, in.data, in.len, name, NULL, msg, sizeof(msg)), msg);
-		break;
-	case MERGE_SF_DOT:
-		rc = sg_status(m, dot_parse_buffer(m->g, in.data, in.len, name, NULL, msg, sizeof(msg)), msg);
-		break;
-	case MERGE_SF_JSON:
-		rc = sg_status(m, jsongraph_parse_buffer(m->g, in.data, in.len, name, msg, sizeof(msg)), msg);
-		break;
-	default:
-		rc = stream_from_memory(m, in.data, in.len, name, NULL);
-		break;
-	}
-	sgraph_input_close(&in);
+	rc = staticload_path(m->g, path, format, static_stream_cb, m, m->err);
 	m->st.static_ns += progress_now_ns() - t0;
 	return rc;
 }

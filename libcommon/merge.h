@@ -41,17 +41,6 @@
 #include "segmap.h"
 #include "tmerr.h"
 
-enum merge_static_format {
-	MERGE_SF_AUTO = 0,	/* sniffed: zstd magic, "graph: {", digraph, JSON; a directory is .ci */
-	MERGE_SF_CI,		/* GCC -fcallgraph-info (VCG) file or directory of *.ci */
-	MERGE_SF_DOT,		/* Graphviz DOT (LLVM opt -dot-callgraph, generic) */
-	MERGE_SF_JSON,		/* PyCG adjacency, radare2 agCj, {"nodes","edges"} */
-	MERGE_SF_STREAM,	/* an edge stream of static edges (trace-cat --encode) */
-};
-/* "auto", "ci", "dot", "json", "stream" -> format, or -1. */
-int merge_static_format_parse(const char *s);
-const char *merge_static_format_name(int f);
-
 /*
  * The merged function was matched from a runtime name only after
  * normalisation (node flag "alias"; the names are in the header parameters
@@ -135,8 +124,9 @@ void merge_free(struct merge *m);
  */
 int merge_bind_binary(struct merge *m, const char *path);
 
-/* Load one static graph (a file, "-", or a directory of .ci files). 0 or -1
- * (err: TM_EXIT_DATA for an unparsable graph, TM_EXIT_ENV for I/O). */
+/* Load one static graph (a file, "-", or a directory of .ci files) in format
+ * (enum staticload_format, staticload.h). 0 or -1 (err: TM_EXIT_DATA for an
+ * unparsable graph, TM_EXIT_ENV for I/O). */
 int merge_add_static(struct merge *m, const char *path, int format);
 
 /*

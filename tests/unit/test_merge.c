@@ -21,6 +21,7 @@
 #include "merge_out.h"
 #include "ndjson.h"
 #include "sgraph.h"
+#include "staticload.h"
 
 static char tmpdir[256];
 static char warnings[4096];
@@ -122,7 +123,7 @@ static struct merge *run_merge(const struct run *rn, struct tm_err *err)
 	if (rn->binary && merge_bind_binary(m, rn->binary) < 0)
 		goto fail;
 	for (int i = 0; i < 4 && rn->statics[i]; i++)
-		if (merge_add_static(m, rn->statics[i], MERGE_SF_AUTO) < 0)
+		if (merge_add_static(m, rn->statics[i], STATICLOAD_AUTO) < 0)
 			goto fail;
 	for (int i = 0; i < 4 && rn->runtime[i]; i++)
 		if (add_stream(m, rn->runtime[i]) < 0)
@@ -551,33 +552,33 @@ static void test_errors(void)
 
 	memset(&o, 0, sizeof(o));
 	m = merge_new(&o, &err);
-	CHECK(merge_add_static(m, bad, MERGE_SF_AUTO) < 0);
+	CHECK(merge_add_static(m, bad, STATICLOAD_AUTO) < 0);
 	CHECK_EQ_U64(err.code, TM_EXIT_DATA);
 	CHECK(strstr(err.msg, "bad.ci") != NULL);
 	merge_free(m);
 	tm_err_clear(&err);
 	m = merge_new(&o, &err);
-	CHECK(merge_add_static(m, junk, MERGE_SF_AUTO) < 0);
+	CHECK(merge_add_static(m, junk, STATICLOAD_AUTO) < 0);
 	CHECK_EQ_U64(err.code, TM_EXIT_DATA);
 	CHECK(strstr(err.msg, "not a static call graph") != NULL);
 	merge_free(m);
 	tm_err_clear(&err);
 	m = merge_new(&o, &err);
-	CHECK(merge_add_static(m, "/nonexistent/x.ci", MERGE_SF_AUTO) < 0);
+	CHECK(merge_add_static(m, "/nonexistent/x.ci", STATICLOAD_AUTO) < 0);
 	CHECK_EQ_U64(err.code, TM_EXIT_ENV);
 	merge_free(m);
 	tm_err_clear(&err);
 	m = merge_new(&o, &err);
-	CHECK(merge_add_static(m, junk, MERGE_SF_JSON) < 0);
+	CHECK(merge_add_static(m, junk, STATICLOAD_JSON) < 0);
 	CHECK_EQ_U64(err.code, TM_EXIT_DATA);
 	merge_free(m);
 	tm_err_clear(&err);
 	m = merge_new(&o, &err);
-	CHECK(merge_add_static(m, junk, MERGE_SF_STREAM) < 0);
+	CHECK(merge_add_static(m, junk, STATICLOAD_STREAM) < 0);
 	CHECK_EQ_U64(err.code, TM_EXIT_DATA);
 	merge_free(m);
-	CHECK_EQ_U64(merge_static_format_parse("dot"), MERGE_SF_DOT);
-	CHECK(merge_static_format_parse("xml") < 0);
+	CHECK_EQ_U64(staticload_format_parse("dot"), STATICLOAD_DOT);
+	CHECK(staticload_format_parse("xml") < 0);
 }
 
 static void test_no_entry_and_static_only(void)
@@ -666,7 +667,7 @@ static void test_static_in_a_thread(void)
 	memset(&o, 0, sizeof(o));
 	/* The same result as loading in the caller's thread. */
 	m = merge_new(&o, &err);
-	CHECK(merge_static_begin(m, good, 1, MERGE_SF_AUTO) == 0);
+	CHECK(merge_static_begin(m, good, 1, STATICLOAD_AUTO) == 0);
 	CHECK(add_stream(m, rt) == 0);
 	CHECK(merge_static_wait(m) == 0);
 	CHECK(merge_finish(m) == 0);
@@ -676,7 +677,7 @@ static void test_static_in_a_thread(void)
 	merge_free(m);
 	/* An unparsable graph fails the wait with its message and status. */
 	m = merge_new(&o, &err);
-	CHECK(merge_static_begin(m, bad, 1, MERGE_SF_AUTO) == 0);
+	CHECK(merge_static_begin(m, bad, 1, STATICLOAD_AUTO) == 0);
 	CHECK(add_stream(m, rt) == 0);
 	CHECK(merge_static_wait(m) < 0);
 	CHECK_EQ_U64(err.code, TM_EXIT_DATA);
@@ -685,7 +686,7 @@ static void test_static_in_a_thread(void)
 	/* Freed without waiting: the thread is joined. */
 	tm_err_clear(&err);
 	m = merge_new(&o, &err);
-	CHECK(merge_static_begin(m, good, 1, MERGE_SF_AUTO) == 0);
+	CHECK(merge_static_begin(m, good, 1, STATICLOAD_AUTO) == 0);
 	merge_free(m);
 }
 
