@@ -115,6 +115,7 @@ struct cap_kedge {
 	uint32_t proc;
 	uint32_t gen;
 	int dead;
+	int deferred;		/* its counts were left to the next read once */
 };
 
 struct cap_kstack {
@@ -701,8 +702,11 @@ static int wedge_cmp(const void *a, const void *b)
 	return x->evidence < y->evidence ? -1 : x->evidence > y->evidence;
 }
 
-/* Probe edges: count deltas of the kernel map since the last read. */
-static int read_probe_edges(struct cap *c, uint64_t win_start)
+/*
+ * Probe edges: count deltas of the kernel map since the last read. `final`
+ * for the read after the capture ended.
+ */
+static int read_probe_edges(struct cap *c, uint64_t win_start, int final)
 {
 	int fd = bpf_map__fd(c->skel->maps.edges);
 	struct cap_ekey k, next;
@@ -724,10 +728,34 @@ static int read_probe_edges(struct cap *c, uint64_t win_start)
 		ke = kedge_get(c, &k, &created);
 		if (!ke)
 			return nomem(c);
-		if (created || ke->mod == UINT32_MAX)
-			kedge_resolve_late(c, ke);
+		if ((created || ke->mod == UINT32_MAX) && c->rb) {
+			/*
+			 * The edge's first-sight event is usually still in the
+			 * ring: submitted after the drain that began this read.
+			 * Drain again (its handler resolves the edge from the
+			 * event, which holds the mapping even when the process
+			 * has exited since) before falling back to /proc.
+			 */
+			size_t at = (size_t)(ke - c->kedges);
+
+			ring_buffer__consume(c->rb);
+			ke = &c->kedges[at];
+		}
 		ke->gen = c->gen;
 		ke->dead = 0;
+		if (ke->mod == UINT32_MAX) {
+			/*
+			 * Still no event: the probe that made the entry may be
+			 * running on another CPU, between the map update and the
+			 * submit. Leave its counts to the next read, once; at the
+			 * last read, or the second time, resolve it from /proc.
+			 */
+			if (!final && !ke->deferred) {
+				ke->deferred = 1;
+				continue;
+			}
+			kedge_resolve_late(c, ke);
+		}
 		if (v.count <= ke->seen)
 			continue;
 		p = &c->procs[ke->proc];
@@ -908,7 +936,7 @@ static int read_samples(struct cap *c, uint64_t win_start)
 	return 0;
 }
 
-static int flush_window(struct cap *c, uint64_t end)
+static int flush_window(struct cap *c, uint64_t end, int final)
 {
 	uint32_t win;
 	size_t i;
@@ -918,7 +946,7 @@ static int flush_window(struct cap *c, uint64_t end)
 	win = es_writer_window(c->w, c->win_start, end);
 	if (!win)
 		return -1;
-	if ((c->o->modes & CAPTURE_PROBE) && read_probe_edges(c, c->win_start) < 0)
+	if ((c->o->modes & CAPTURE_PROBE) && read_probe_edges(c, c->win_start, final) < 0)
 		return -1;
 	if ((c->o->modes & CAPTURE_SAMPLE) && read_samples(c, c->win_start) < 0)
 		return -1;
@@ -1943,10 +1971,10 @@ int capture_run(const struct capture_opts *o, struct es_writer *w,
 			next_drain = now + CAP_DRAIN_NS;
 		}
 		if (!done && o->window_ns && now_ns(CLOCK_REALTIME) >= c.win_start + o->window_ns &&
-		    flush_window(&c, now_ns(CLOCK_REALTIME)) < 0)
+		    flush_window(&c, now_ns(CLOCK_REALTIME), 0) < 0)
 			goto out;
 	}
-	if (flush_window(&c, now_ns(CLOCK_REALTIME)) < 0)
+	if (flush_window(&c, now_ns(CLOCK_REALTIME), 1) < 0)
 		goto out;
 	detach_all(&c);
 	if (c.child > 0) {

@@ -40,16 +40,15 @@ setup_file() {
 }
 
 # capture_exact OUT TRACE-CAPTURE-ARGS...: a capture whose trailer counts no
-# edge resolved late. trace-capture may miss the first sight of an edge made
-# in the last moments of a short process; the edge is then resolved from
-# /proc when the process is gone, kept with the caller "[unknown]+0xADDR", and
-# counted as edge_resolved_late (and caller_unresolved) in the trailer.
-# Assertions on exact edges need a capture without that loss: take it again,
-# eight times at most (a loaded machine, or a sanitized build, widens the race).
+# edge resolved late. trace-capture resolves every edge from its first-sight
+# event, waiting one window for an event still in flight; only a lost event
+# (ring buffer full) leaves an edge to be resolved from /proc, counted as
+# edge_resolved_late. Assertions on exact edges need a capture without that
+# loss: take it again, three times at most.
 capture_exact() {
 	local out=$1 try lost
 	shift
-	for try in 1 2 3 4 5 6 7 8; do
+	for try in 1 2 3; do
 		"$TM_BIN/trace-capture" -q -o "$out" "$@" >/dev/null || return
 		lost=$("$TM_BIN/trace-cat" --stats --json "$out" | jq '.total.losses.edge_resolved_late // 0') ||
 			return

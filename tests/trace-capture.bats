@@ -308,3 +308,28 @@ libplug.so!plug_fn -> libfix.so!lib_entry 10
 EOT
 	losses "$BATS_TEST_TMPDIR/o.edges" | grep -qx 'caller_unresolved=0'
 }
+
+# New edges appear while windows are being flushed, the last ones right before
+# the process exits: each must be resolved from its first-sight event (which
+# holds the mapping), never found in the map first and looked up in /proc
+# after the process has gone.
+@test "windows: 128 call sites first hit during 5 ms window flushes, then exit: none resolved late" {
+	require_bpf
+	local d=$BATS_TEST_TMPDIR i
+	cat >"$d/sites.c" <<'C'
+#include <unistd.h>
+__attribute__((noinline)) void target(void) { __asm__ volatile(""); }
+#define C1 target(); usleep(1000);
+#define C4 C1 C1 C1 C1
+#define C16 C4 C4 C4 C4
+int main(void) { C16 C16 C16 C16 C16 C16 C16 C16 return 0; }
+C
+	gcc -O1 -g -o "$d/sites" "$d/sites.c"
+	for i in 1 2 3; do
+		"$CAPTURE" -q --window 5ms --probe "$d/sites:target" -o "$d/o$i.es" -- "$d/sites"
+		[ "$(edge_totals "$d/o$i.es")" = "sites!main -> sites!target 128" ]
+		losses "$d/o$i.es" >"$d/l$i"
+		grep -qx caller_unresolved=0 "$d/l$i"
+		grep -qx edge_resolved_late=0 "$d/l$i"
+	done
+}
