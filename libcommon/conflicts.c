@@ -958,16 +958,9 @@ static uint32_t *static_match(struct cf *c, int any_module)
 	}
 	for (size_t i = 1; i <= c->sm.nnodes; i++) {
 		const struct segmap_node *n = &SN(c, i);
-		const char *s, *f;
-		size_t len = 0, flen = 0;
-		unsigned how = 0;
-		uint32_t g;
+		unsigned how;
+		uint32_t g = staticload_resolve(c->g, &c->sm, (uint32_t)i, &how);
 
-		if (!n->symbol)
-			continue;
-		s = strtab_get(&c->sm.strs, n->symbol, &len);
-		f = n->file ? strtab_get(&c->sm.strs, n->file, &flen) : NULL;
-		g = sgraph_resolve(c->g, s, len, f, flen, &how);
 		if (g == SG_NONE || (how & SG_MATCH_AMBIGUOUS))
 			continue;
 		/* A declared function matches in any module; a defined one where the graph's are. */

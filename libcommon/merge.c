@@ -1046,18 +1046,8 @@ static int resolve_runtime(struct merge *m, struct join *j)
 	j->how_of = calloc(m->sm.nnodes + 1, sizeof(*j->how_of));
 	if (!j->sn_of || !j->how_of)
 		return nomem(m);
-	for (i = 1; i <= m->sm.nnodes; i++) {
-		const struct segmap_node *r = &SN(m, i);
-		size_t len = 0, flen = 0;
-		const char *s, *f;
-
-		j->sn_of[i] = SG_NONE;
-		if (!r->symbol)
-			continue;
-		s = strtab_get(&m->sm.strs, r->symbol, &len);
-		f = r->file ? strtab_get(&m->sm.strs, r->file, &flen) : NULL;
-		j->sn_of[i] = sgraph_resolve(m->g, s, len, f, flen, &j->how_of[i]);
-	}
+	for (i = 1; i <= m->sm.nnodes; i++)
+		j->sn_of[i] = staticload_resolve(m->g, &m->sm, (uint32_t)i, &j->how_of[i]);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "dotgraph.h"
 #include "jsongraph.h"
+#include "segmap.h"
 #include "vcg.h"
 
 static const char *const format_names[] = { "auto", "ci", "dot", "json", "stream" };
@@ -160,4 +161,19 @@ int staticload_path(struct sgraph *g, const char *path, int format, staticload_s
 	}
 	sgraph_input_close(&in);
 	return rc;
+}
+
+uint32_t staticload_resolve(const struct sgraph *g, const struct segmap *s, uint32_t node,
+    unsigned *how)
+{
+	const struct segmap_node *n = &s->nodes[node];
+	size_t len = 0, flen = 0;
+	const char *sym, *file;
+
+	*how = 0;
+	if (!n->symbol)
+		return SG_NONE;
+	sym = strtab_get(&s->strs, n->symbol, &len);
+	file = n->file ? strtab_get(&s->strs, n->file, &flen) : NULL;
+	return sgraph_resolve(g, sym, len, file, flen, how);
 }

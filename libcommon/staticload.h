@@ -2,7 +2,8 @@
  * staticload.h - one static call graph as --static names it: a GCC .ci file
  * or a directory of them, DOT, JSON or an edge stream, in a format given or
  * sniffed from its first bytes. The graph formats are parsed into an sgraph;
- * an edge stream is handed to the caller, which knows its modules.
+ * an edge stream is handed to the caller, which knows its modules. Then
+ * the functions of edge streams are looked up in it by name.
  */
 #ifndef TM_STATICLOAD_H
 #define TM_STATICLOAD_H
@@ -42,5 +43,14 @@ typedef int (*staticload_stream_fn)(void *arg, int fd, const char *name);
  */
 int staticload_path(struct sgraph *g, const char *path, int format, staticload_stream_fn stream,
     void *arg, struct tm_err *err);
+
+struct segmap;
+/*
+ * The static function that node of s (a runtime or merged function) is by
+ * name: sgraph_resolve() on its symbol and source file. SG_NONE for an
+ * unsymbolized node or no match; *how gets the resolve bits (0 if none).
+ */
+uint32_t staticload_resolve(const struct sgraph *g, const struct segmap *s, uint32_t node,
+    unsigned *how);
 
 #endif
