@@ -262,11 +262,6 @@ struct xcov {
 	uint64_t start, end;
 };
 
-struct xloss {
-	uint32_t name;
-	uint64_t count;
-};
-
 struct xparam {
 	uint32_t key, value;
 };
@@ -306,8 +301,6 @@ struct cf {
 	struct idmap wkmap;
 	struct xcov *covs;
 	size_t ncovs, covs_cap;
-	struct xloss *losses;
-	size_t nlosses, losses_cap;
 	struct xparam *params;
 	size_t nparams, params_cap;
 	uint64_t start_ns, end_ns;
@@ -577,27 +570,6 @@ static int add_coverage(struct cf *c, const struct es_reader *r, const struct es
 	return 0;
 }
 
-static int add_loss(struct cf *c, const char *name, uint64_t count)
-{
-	uint32_t sid = intern_c(c, name);
-	void *p;
-
-	if (!sid)
-		return -1;
-	for (size_t i = 0; i < c->nlosses; i++)
-		if (c->losses[i].name == sid) {
-			c->losses[i].count = es_count_add(c->losses[i].count, count);
-			return 0;
-		}
-	p = c->losses;
-	if (mem_grow(&p, &c->losses_cap, c->nlosses + 1, sizeof(*c->losses)) < 0)
-		return nomem(c);
-	c->losses = p;
-	c->losses[c->nlosses].name = sid;
-	c->losses[c->nlosses++].count = count;
-	return 0;
-}
-
 static const char *param(const struct cf *c, const char *key)
 {
 	uint32_t k = strtab_find(&c->sm.strs, key, strlen(key));
@@ -701,8 +673,8 @@ int cf_add_input(struct cf *c, struct es_reader *r, struct progress *pg)
 			break;
 		case ES_EVENT_TRAILER:
 			for (i = 0; i < ev.trailer->nlosses; i++)
-				if (add_loss(c, ev.trailer->losses[i].name, ev.trailer->losses[i].count) < 0)
-					return -1;
+				if (segmap_loss(&c->sm, ev.trailer->losses[i].name, ev.trailer->losses[i].count) < 0)
+					return nomem(c);
 			break;
 		default:
 			break;
@@ -766,7 +738,6 @@ void cf_free(struct cf *c)
 	free(c->wk);
 	idmap_free(&c->wkmap);
 	free(c->covs);
-	free(c->losses);
 	free(c->params);
 	if (c->g)
 		sgraph_free(c->g);
@@ -2471,22 +2442,9 @@ size_t cf_explain(const struct cf *c, const struct cf_conflict *k, char *buf, si
 struct emit {
 	struct cf *c;
 	struct es_writer *w;
-	uint32_t *node_h, *mod_h, *str_h;
+	struct segmap_emit se;		/* strings and modules */
+	uint32_t *node_h;
 };
-
-static uint32_t out_string(struct emit *x, uint32_t sid)
-{
-	size_t len = 0;
-	const char *s;
-
-	if (!sid)
-		return 0;
-	if (!x->str_h[sid]) {
-		s = strtab_get(&x->c->sm.strs, sid, &len);
-		x->str_h[sid] = es_writer_string(x->w, s, len);
-	}
-	return x->str_h[sid];
-}
 
 static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *accepted)
 {
@@ -2496,17 +2454,11 @@ static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *accepted)
 		const struct segmap_node *n = &SN(c, id);
 		struct es_node v;
 
-		if (!x->mod_h[n->module]) {
-			struct es_module m;
-
-			segmap_module_out(&c->sm, n->module, &m);
-			x->mod_h[n->module] = es_writer_module(x->w, &m);
-			if (!x->mod_h[n->module])
-				return 0;
-		}
 		memset(&v, 0, sizeof(v));
-		v.module = x->mod_h[n->module];
-		v.symbol = out_string(x, n->symbol);
+		v.module = segmap_emit_module(&x->se, n->module);
+		if (!v.module)
+			return 0;
+		v.symbol = segmap_emit_string(&x->se, n->symbol);
 		v.offset = n->offset;
 		v.flags = n->flags;
 		v.state = n->state;
@@ -2514,7 +2466,7 @@ static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *accepted)
 			v.flags |= CF_NODE_ACCEPTED;
 			v.state = lattice_join(v.state, ES_STATE_STATIC_REACHABLE);
 		}
-		v.file = out_string(x, n->file);
+		v.file = segmap_emit_string(&x->se, n->file);
 		v.line = n->line;
 		x->node_h[id] = es_writer_node(x->w, &v);
 	}
@@ -2558,12 +2510,10 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 	x.c = c;
 	x.w = w;
 	x.node_h = calloc(c->sm.nnodes + 1, sizeof(uint32_t));
-	x.mod_h = calloc(c->sm.nmods + 1, sizeof(uint32_t));
-	x.str_h = calloc(c->sm.strs.n + 1, sizeof(uint32_t));
 	accepted = calloc(c->sm.nnodes + 1, 1);
 	pp = calloc(c->nparams + 8 + CF_NCLASSES * CF_NRES, sizeof(*pp));
 	pb = calloc(CF_NCLASSES * CF_NRES, sizeof(*pb));
-	if (!x.node_h || !x.mod_h || !x.str_h || !accepted || !pp || !pb) {
+	if (!x.node_h || !accepted || !pp || !pb || segmap_emit_init(&x.se, &c->sm, w) < 0) {
 		nomem(c);
 		goto out;
 	}
@@ -2624,7 +2574,7 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 		o.first_ns = e->first_ns;
 		o.last_ns = e->last_ns;
 		o.evidence = e->evidence;
-		o.site = out_string(&x, e->site);
+		o.site = segmap_emit_string(&x.se, e->site);
 		o.confidence = e->confidence;
 		if (e->conflict >= 0) {
 			const struct cf_conflict *k = &c->cs[e->conflict];
@@ -2660,16 +2610,12 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 		if (es_writer_coverage(w, &v) < 0)
 			goto out;
 	}
-	for (i = 0; i < c->nlosses; i++)
-		if (es_writer_loss(w, str(c, c->losses[i].name), c->losses[i].count) < 0)
-			goto out;
-	if (es_writer_end(w) < 0)
+	if (segmap_emit_losses(&x.se) < 0 || es_writer_end(w) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(x.node_h);
-	free(x.mod_h);
-	free(x.str_h);
+	segmap_emit_free(&x.se);
 	free(accepted);
 	free(pp);
 	free(pb);

@@ -73,11 +73,6 @@ struct rcov {
 	uint64_t start, end;
 };
 
-struct rloss {
-	uint32_t name;
-	uint64_t count;
-};
-
 /* A direct-mapped cache of call-site files (few, repeated for every edge). */
 #define SITE_CACHE 1024
 #define SITE_FILE_MAX 56
@@ -122,8 +117,6 @@ struct merge {
 	size_t mask;
 	struct rcov *covs;
 	size_t ncovs, covs_cap;
-	struct rloss *losses;
-	size_t nlosses, losses_cap;
 	uint64_t start_ns, end_ns;
 	uint32_t host;
 	int host_mixed, any_segment;
@@ -417,28 +410,6 @@ static int add_chunk(struct merge *m, const struct es_reader *r, const struct es
 	return 0;
 }
 
-static int add_loss(struct merge *m, const char *name, uint64_t count)
-{
-	uint32_t sid = intern_c(m, name);
-	size_t i;
-	void *p;
-
-	if (!sid)
-		return -1;
-	for (i = 0; i < m->nlosses; i++)
-		if (m->losses[i].name == sid) {
-			m->losses[i].count = es_count_add(m->losses[i].count, count);
-			return 0;
-		}
-	p = m->losses;
-	if (mem_grow(&p, &m->losses_cap, m->nlosses + 1, sizeof(*m->losses)) < 0)
-		return nomem(m);
-	m->losses = p;
-	m->losses[m->nlosses].name = sid;
-	m->losses[m->nlosses++].count = count;
-	return 0;
-}
-
 static int add_coverage(struct merge *m, const struct es_reader *r, const struct es_coverage *c)
 {
 	struct rcov v;
@@ -517,8 +488,8 @@ int merge_add_runtime(struct merge *m, struct es_reader *r, struct progress *pg)
 			break;
 		case ES_EVENT_TRAILER:
 			for (i = 0; i < ev.trailer->nlosses; i++)
-				if (add_loss(m, ev.trailer->losses[i].name, ev.trailer->losses[i].count) < 0)
-					return -1;
+				if (segmap_loss(&m->sm, ev.trailer->losses[i].name, ev.trailer->losses[i].count) < 0)
+					return nomem(m);
 			break;
 		default:
 			break;
@@ -986,7 +957,6 @@ void merge_free(struct merge *m)
 	if (m->slots)
 		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
 	free(m->covs);
-	free(m->losses);
 	free(m->nodes);
 	if (m->edges)
 		mem_big_free(m->edges, m->edges_bytes);
@@ -2007,22 +1977,9 @@ uint32_t merge_find(const struct merge *m, const char *text, size_t *nfound)
 struct emit {
 	struct merge *m;
 	struct es_writer *w;
-	uint32_t *node_h, *mod_h, *str_h;
+	struct segmap_emit se;		/* strings and modules */
+	uint32_t *node_h;
 };
-
-static uint32_t out_string(struct emit *x, uint32_t sid)
-{
-	const char *s;
-	size_t len = 0;
-
-	if (!sid)
-		return 0;
-	if (!x->str_h[sid]) {
-		s = strtab_get(&x->m->sm.strs, sid, &len);
-		x->str_h[sid] = es_writer_string(x->w, s, len);
-	}
-	return x->str_h[sid];
-}
 
 static uint32_t out_node(struct emit *x, uint32_t id)
 {
@@ -2032,19 +1989,13 @@ static uint32_t out_node(struct emit *x, uint32_t id)
 		const struct merge_node *n = &m->nodes[id];
 		struct es_node v;
 
-		if (!x->mod_h[n->module]) {
-			struct es_module mod;
-
-			segmap_module_out(&m->sm, n->module, &mod);
-			x->mod_h[n->module] = es_writer_module(x->w, &mod);
-		}
 		memset(&v, 0, sizeof(v));
-		v.module = x->mod_h[n->module];
-		v.symbol = out_string(x, n->symbol);
+		v.module = segmap_emit_module(&x->se, n->module);
+		v.symbol = segmap_emit_string(&x->se, n->symbol);
 		v.offset = n->offset;
 		v.flags = n->flags;
 		v.state = n->state;
-		v.file = out_string(x, n->file);
+		v.file = segmap_emit_string(&x->se, n->file);
 		v.line = n->line;
 		x->node_h[id] = v.module ? es_writer_node(x->w, &v) : 0;
 	}
@@ -2226,9 +2177,7 @@ int merge_write_stream(struct merge *m, struct es_writer *w, const char *produce
 	x.m = m;
 	x.w = w;
 	x.node_h = calloc(m->nnodes + 1, sizeof(uint32_t));
-	x.mod_h = calloc(m->sm.nmods + 1, sizeof(uint32_t));
-	x.str_h = calloc(m->sm.strs.n + 1, sizeof(uint32_t));
-	if (!x.node_h || !x.mod_h || !x.str_h) {
+	if (!x.node_h || segmap_emit_init(&x.se, &m->sm, w) < 0) {
 		nomem(m);
 		goto out;
 	}
@@ -2255,7 +2204,7 @@ int merge_write_stream(struct merge *m, struct es_writer *w, const char *produce
 		e.first_ns = me->first_ns;
 		e.last_ns = me->last_ns;
 		e.evidence = me->evidence;
-		e.site = out_string(&x, me->site);
+		e.site = segmap_emit_string(&x.se, me->site);
 		e.confidence = me->confidence;
 		e.edge_class = me->edge_class;
 		if (es_writer_edge(w, &e) < 0)
@@ -2275,10 +2224,7 @@ int merge_write_stream(struct merge *m, struct es_writer *w, const char *produce
 	}
 	if (emit_coverage(&x) < 0)
 		goto out;
-	for (i = 0; i < m->nlosses; i++)
-		if (es_writer_loss(w, str(m, m->losses[i].name), m->losses[i].count) < 0)
-			goto out;
-	if (es_writer_end(w) < 0)
+	if (segmap_emit_losses(&x.se) < 0 || es_writer_end(w) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -2287,7 +2233,6 @@ out:
 	free(bufs);
 	free(params);
 	free(x.node_h);
-	free(x.mod_h);
-	free(x.str_h);
+	segmap_emit_free(&x.se);
 	return rc;
 }

@@ -27,6 +27,7 @@ void segmap_free(struct segmap *s)
 	free(s->seg_str.v);
 	free(s->seg_mod.v);
 	free(s->seg_node.v);
+	free(s->losses);
 	segmap_init(s);
 }
 
@@ -355,4 +356,76 @@ void segmap_module_out(const struct segmap *s, uint32_t mid, struct es_module *o
 	out->id_kind = g->id_kind;
 	out->build_id_len = g->id_len;
 	memcpy(out->build_id, g->id, g->id_len);
+}
+
+int segmap_loss(struct segmap *s, const char *name, uint64_t count)
+{
+	uint32_t sid = intern_cstr(s, name);
+	void *p = s->losses;
+
+	if (!sid)
+		return -1;
+	for (size_t i = 0; i < s->nlosses; i++)
+		if (s->losses[i].name == sid) {
+			s->losses[i].count = es_count_add(s->losses[i].count, count);
+			return 0;
+		}
+	if (mem_grow(&p, &s->losses_cap, s->nlosses + 1, sizeof(*s->losses)) < 0)
+		return -1;
+	s->losses = p;
+	s->losses[s->nlosses].name = sid;
+	s->losses[s->nlosses++].count = count;
+	return 0;
+}
+
+int segmap_emit_init(struct segmap_emit *e, const struct segmap *s, struct es_writer *w)
+{
+	e->s = s;
+	e->w = w;
+	e->str_h = calloc(s->strs.n + 1, sizeof(uint32_t));
+	e->mod_h = calloc(s->nmods + 1, sizeof(uint32_t));
+	if (e->str_h && e->mod_h)
+		return 0;
+	segmap_emit_free(e);
+	return -1;
+}
+
+void segmap_emit_free(struct segmap_emit *e)
+{
+	free(e->str_h);
+	free(e->mod_h);
+	e->str_h = e->mod_h = NULL;
+}
+
+uint32_t segmap_emit_string(struct segmap_emit *e, uint32_t sid)
+{
+	const char *p;
+	size_t len = 0;
+
+	if (!sid)
+		return 0;
+	if (!e->str_h[sid]) {
+		p = strtab_get(&e->s->strs, sid, &len);
+		e->str_h[sid] = es_writer_string(e->w, p, len);
+	}
+	return e->str_h[sid];
+}
+
+uint32_t segmap_emit_module(struct segmap_emit *e, uint32_t mid)
+{
+	if (!e->mod_h[mid]) {
+		struct es_module m;
+
+		segmap_module_out(e->s, mid, &m);
+		e->mod_h[mid] = es_writer_module(e->w, &m);
+	}
+	return e->mod_h[mid];
+}
+
+int segmap_emit_losses(struct segmap_emit *e)
+{
+	for (size_t i = 0; i < e->s->nlosses; i++)
+		if (es_writer_loss(e->w, segmap_str(e->s, e->s->losses[i].name), e->s->losses[i].count) < 0)
+			return -1;
+	return 0;
 }

@@ -11,6 +11,9 @@
  *
  * The per-segment translation arrays make a repeated lookup two loads; memory
  * is proportional to distinct values (plus the largest segment's id range).
+ * The trailers' losses are summed by name beside the tables, and
+ * struct segmap_emit writes the tables' strings and modules to one output
+ * segment, each once.
  */
 #ifndef TM_SEGMAP_H
 #define TM_SEGMAP_H
@@ -20,6 +23,7 @@
 
 #include "esformat.h"
 #include "esreader.h"
+#include "eswriter.h"
 #include "idmap.h"
 #include "strtab.h"
 
@@ -38,6 +42,12 @@ struct segmap_node {
 	uint32_t flags, state, file, line;
 };
 
+/* A loss counter of the trailers, summed by name (a global string id). */
+struct segmap_loss {
+	uint32_t name;
+	uint64_t count;
+};
+
 /* Input id -> global id for one segment; 0 = not mapped yet. */
 struct segmap_idvec {
 	uint32_t *v;
@@ -54,6 +64,8 @@ struct segmap {
 	struct idmap nodemap;
 	struct segmap_idvec seg_str, seg_mod, seg_node;
 	int file_key;		/* unsymbolized nodes are keyed by their file too (set before use) */
+	struct segmap_loss *losses;	/* [0..nlosses), in order of first appearance */
+	size_t nlosses, losses_cap;
 };
 
 /*
@@ -127,5 +139,25 @@ int segmap_node_ranks(const struct segmap *s, uint32_t **rank, uint32_t **order)
 
 /* Fill an es_module for the writer from global module mid. */
 void segmap_module_out(const struct segmap *s, uint32_t mid, struct es_module *out);
+
+/* Add a trailer's loss counter (saturating). 0, or -1 on allocation failure. */
+int segmap_loss(struct segmap *s, const char *name, uint64_t count);
+
+/*
+ * Global strings and modules written to one output segment, each the first
+ * time it is used: the writer's ids, 0 for string 0 or on a write error (the
+ * writer then has the error). init: 0, or -1 on allocation failure.
+ */
+struct segmap_emit {
+	const struct segmap *s;
+	struct es_writer *w;
+	uint32_t *str_h, *mod_h;
+};
+int segmap_emit_init(struct segmap_emit *e, const struct segmap *s, struct es_writer *w);
+void segmap_emit_free(struct segmap_emit *e);
+uint32_t segmap_emit_string(struct segmap_emit *e, uint32_t sid);
+uint32_t segmap_emit_module(struct segmap_emit *e, uint32_t mid);
+/* Every loss counter, in order. 0 or -1. */
+int segmap_emit_losses(struct segmap_emit *e);
 
 #endif
