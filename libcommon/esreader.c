@@ -78,6 +78,8 @@ struct es_reader {
 	struct strtab lstrs;		/* loss names */
 	struct es_loss *losses;
 	size_t losses_cap;
+	uint32_t *loss_ids;		/* lstrs ids of the losses being decoded */
+	size_t loss_ids_cap;
 	struct es_trailer trailer;
 
 	int truncated;			/* truncations seen (allow_truncated) */
@@ -957,8 +959,7 @@ static int decode_trailer(struct es_reader *r, struct mpr *c)
 {
 	struct es_trailer *t = &r->trailer;
 	uint32_t n, i, nl = 0;
-	int have_records = 0, have_edges = 0;
-	uint32_t *loss_ids = NULL;
+	int have_records = 0, have_edges = 0, have_losses = 0;
 
 	memset(t, 0, sizeof(*t));
 	strtab_reset(&r->lstrs);
@@ -987,48 +988,40 @@ static int decode_trailer(struct es_reader *r, struct mpr *c)
 			uint32_t j;
 			void *p;
 
-			if (loss_ids)
+			if (have_losses)
 				return bad(r, "malformed trailer: repeated key losses");
-
+			have_losses = 1;
 			if (mpr_map(c, &nl) != MPR_OK)
 				return bad(r, "malformed trailer: losses is not a map");
 			p = r->losses;
 			if (mem_grow(&p, &r->losses_cap, nl ? nl : 1, sizeof(*r->losses)) < 0)
 				goto nomem;
 			r->losses = p;
-			loss_ids = calloc(nl ? nl : 1, sizeof(*loss_ids));
-			if (!loss_ids)
+			p = r->loss_ids;
+			if (mem_grow(&p, &r->loss_ids_cap, nl ? nl : 1, sizeof(*r->loss_ids)) < 0)
 				goto nomem;
+			r->loss_ids = p;
 			for (j = 0; j < nl; j++) {
 				const char *s;
 				uint32_t len;
 
-				if (mpr_str(c, &s, &len) != MPR_OK || len > ES_STRING_MAX) {
-					free(loss_ids);
+				if (mpr_str(c, &s, &len) != MPR_OK || len > ES_STRING_MAX)
 					return bad(r, "malformed trailer: loss name");
-				}
-				loss_ids[j] = strtab_append(&r->lstrs, s, len);
-				if (!loss_ids[j]) {
-					free(loss_ids);
+				r->loss_ids[j] = strtab_append(&r->lstrs, s, len);
+				if (!r->loss_ids[j])
 					goto nomem;
-				}
-				if (mpr_uint(c, &r->losses[j].count) != MPR_OK) {
-					free(loss_ids);
+				if (mpr_uint(c, &r->losses[j].count) != MPR_OK)
 					return bad(r, "malformed trailer: loss count");
-				}
 			}
 		} else if (mpr_skip(c) != MPR_OK) {
-			free(loss_ids);
 			return bad(r, "malformed trailer record");
 		}
-		if (rc < 0) {
-			free(loss_ids);
+		if (rc < 0)
 			return -1;
-		}
 	}
+	/* Names point into lstrs only now: appending may have moved its bytes. */
 	for (i = 0; i < nl; i++)
-		r->losses[i].name = strtab_get(&r->lstrs, loss_ids[i], NULL);
-	free(loss_ids);
+		r->losses[i].name = strtab_get(&r->lstrs, r->loss_ids[i], NULL);
 	t->losses = r->losses;
 	t->nlosses = nl;
 	if (!have_records || !have_edges)
@@ -1244,6 +1237,7 @@ void es_reader_free(struct es_reader *r)
 	free(r->params);
 	free(r->param_ids);
 	free(r->losses);
+	free(r->loss_ids);
 	strtab_free(&r->strs);
 	strtab_free(&r->hstrs);
 	strtab_free(&r->lstrs);

@@ -703,6 +703,27 @@ static void undefined_id_stream(msgpack_packer *pk)
 	trailer(pk, 2, 0);
 }
 
+/* Found by fuzz_stream: the second "losses" map leaked the first one's ids. */
+static void repeated_losses_stream(msgpack_packer *pk)
+{
+	int i;
+
+	header(pk, 1, 0);
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint8(pk, ES_REC_TRAILER);
+	msgpack_pack_map(pk, 4);
+	key(pk, "records");
+	msgpack_pack_uint8(pk, 1);
+	key(pk, "edges");
+	msgpack_pack_uint8(pk, 0);
+	for (i = 0; i < 2; i++) {
+		key(pk, "losses");
+		msgpack_pack_map(pk, 1);
+		key(pk, "ringbuf_full");
+		msgpack_pack_uint8(pk, 3);
+	}
+}
+
 static void expect_error(void (*fn)(msgpack_packer *), const char *needle)
 {
 	struct buf b = craft(fn);
@@ -733,6 +754,7 @@ static void test_bad_inputs(void)
 	expect_error(huge_string_stream, "truncated");
 	expect_error(deep_stream, "nested too deeply");
 	expect_error(undefined_id_stream, "undefined string id");
+	expect_error(repeated_losses_stream, "repeated key losses");
 
 	s = decode("", 0, 0, msg, sizeof(msg));
 	CHECK(s.rc < 0 && s.err_code == 3 && strstr(msg, "empty input"));
