@@ -39,7 +39,7 @@ struct dedge {
 	uint32_t caller, callee, ctx, win;
 	uint64_t count, first, last;
 	uint32_t evidence, site;
-	uint8_t confidence, edge_class;
+	uint8_t confidence, edge_class, conflict, resolution;
 };
 
 struct dcov {
@@ -454,6 +454,10 @@ static inline void fold(const struct dedup *d, struct dedge *a, const struct ded
 		a->confidence = b->confidence;
 	if (b->edge_class > a->edge_class)
 		a->edge_class = b->edge_class;
+	if (b->conflict > a->conflict)
+		a->conflict = b->conflict;
+	if (b->resolution > a->resolution)
+		a->resolution = b->resolution;
 	if (b->site && optstr_cmp(d, b->site, a->site) < 0)
 		a->site = b->site;
 }
@@ -535,6 +539,8 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 		k->evidence = e->evidence;
 		k->confidence = e->confidence;
 		k->edge_class = e->edge_class;
+		k->conflict = e->conflict;
+		k->resolution = e->resolution;
 		h[i] = edge_hash(k->caller, k->callee, k->ctx, k->win);
 	}
 	for (i = 0; i < n + SLOT_AHEAD; i++) {
@@ -936,6 +942,8 @@ static int emit_one(struct emitter *m, const struct dedge *x)
 	e.site = out_string(m, x->site);
 	e.confidence = x->confidence;
 	e.edge_class = x->edge_class;
+	e.conflict = x->conflict;
+	e.resolution = x->resolution;
 	m->d->st.distinct++;
 	return es_writer_edge(m->w, &e);
 }

@@ -15,6 +15,17 @@ static const char *const class_names[ES_CLASS_MAX + 1] = {
 	"none", "confirmed", "confirmed-indirect", "static-only", "runtime-only",
 };
 
+static const char *const conflict_names[ES_CONFLICT_MAX + 1] = {
+	"none", "unexplained", "contested", "version-skew", "out-of-scope", "dynamic-module",
+	"identity-mismatch", "not-present", "indirect-call", "async-transfer", "callback",
+	"tail-call", "inlined", "unwind-artifact", "not-exercised", "caller-not-executed",
+	"unobservable",
+};
+
+static const char *const resolution_names[ES_RES_MAX + 1] = {
+	"none", "open", "accepted", "rejected", "explained", "kept",
+};
+
 static const char *const state_names[ES_STATE_MAX + 1] = {
 	"none", "unknown", "static-reachable", "static-unreachable", "runtime-observed",
 	"runtime-unobserved", "confirmed-reachable", "confirmed-unreachable", "contested",
@@ -22,7 +33,7 @@ static const char *const state_names[ES_STATE_MAX + 1] = {
 
 static const char *const node_flag_names[ES_NODE_FLAG_NAMES_COUNT] = {
 	"external", "address-taken", "indirect-site", "entry", "kernel", "jit", NULL, NULL,
-	"alias",
+	"alias", "accepted",
 };
 
 static const char *const cov_names[] = { "none", "entry-probe", "sampled" };
@@ -85,6 +96,34 @@ int es_class_from_name(const char *name, size_t len)
 	if (c < 0)
 		c = numbered("class", name, len, 255);
 	return c;
+}
+
+const char *es_conflict_name(unsigned c)
+{
+	return c <= ES_CONFLICT_MAX ? conflict_names[c] : NULL;
+}
+
+int es_conflict_from_name(const char *name, size_t len)
+{
+	int c = lookup(conflict_names, ES_CONFLICT_MAX + 1, name, len);
+
+	if (c < 0)
+		c = numbered("conflict", name, len, 255);
+	return c;
+}
+
+const char *es_resolution_name(unsigned r)
+{
+	return r <= ES_RES_MAX ? resolution_names[r] : NULL;
+}
+
+int es_resolution_from_name(const char *name, size_t len)
+{
+	int r = lookup(resolution_names, ES_RES_MAX + 1, name, len);
+
+	if (r < 0)
+		r = numbered("resolution", name, len, 255);
+	return r;
 }
 
 const char *es_state_name(unsigned s)

@@ -66,6 +66,47 @@ enum es_class {
 const char *es_class_name(unsigned c);
 int es_class_from_name(const char *name, size_t len);
 
+/*
+ * Conflict classes of an edge or node, written by trace-conflicts (0 = none):
+ * why observation and the static graph disagree. Described, with their
+ * evidence, in trace-conflicts(1).
+ */
+enum es_conflict {
+	ES_CONFLICT_NONE = 0,
+	ES_CONFLICT_UNEXPLAINED,
+	ES_CONFLICT_CONTESTED,
+	ES_CONFLICT_VERSION_SKEW,
+	ES_CONFLICT_OUT_OF_SCOPE,
+	ES_CONFLICT_DYNAMIC_MODULE,
+	ES_CONFLICT_IDENTITY_MISMATCH,
+	ES_CONFLICT_NOT_PRESENT,
+	ES_CONFLICT_INDIRECT_CALL,
+	ES_CONFLICT_ASYNC_TRANSFER,
+	ES_CONFLICT_CALLBACK,
+	ES_CONFLICT_TAIL_CALL,
+	ES_CONFLICT_INLINED,
+	ES_CONFLICT_UNWIND_ARTIFACT,
+	ES_CONFLICT_NOT_EXERCISED,
+	ES_CONFLICT_CALLER_NOT_EXECUTED,
+	ES_CONFLICT_UNOBSERVABLE,
+	ES_CONFLICT_MAX = 16,
+};
+const char *es_conflict_name(unsigned c);
+int es_conflict_from_name(const char *name, size_t len);
+
+/* What trace-conflicts decided about a conflicting edge (0 = no conflict). */
+enum es_resolution {
+	ES_RES_NONE      = 0,
+	ES_RES_OPEN      = 1,	/* unresolved */
+	ES_RES_ACCEPTED  = 2,	/* the runtime evidence joins the resolved graph */
+	ES_RES_REJECTED  = 3,	/* kept in the stream, marked, not part of the resolved graph */
+	ES_RES_EXPLAINED = 4,	/* an observation artifact, attributed to a static path */
+	ES_RES_KEPT      = 5,	/* a static edge stays: absence at runtime proves nothing */
+	ES_RES_MAX       = 5,
+};
+const char *es_resolution_name(unsigned r);
+int es_resolution_from_name(const char *name, size_t len);
+
 /* Lattice states of a node or edge (DESIGN §5), written by trace-merge. */
 enum es_state {
 	ES_STATE_NONE                 = 0,	/* not classified */
@@ -92,8 +133,10 @@ enum es_node_flag {
 	ES_NODE_JIT           = 1u << 5,	/* JIT-compiled code (CLR, perf map) */
 	ES_NODE_ALIAS         = 1u << 8,	/* matched to its static function only after name
 						   normalisation (trace-merge) */
+	ES_NODE_ACCEPTED      = 1u << 9,	/* contested, and its observation accepted
+						   (trace-conflicts) */
 };
-#define ES_NODE_FLAG_NAMES_COUNT 9
+#define ES_NODE_FLAG_NAMES_COUNT 10
 const char *es_node_flag_name(unsigned bit);
 int es_node_flag_bit(const char *name, size_t len);
 
@@ -170,6 +213,8 @@ struct es_edge {
 	uint32_t site;			/* string id of the call site "file:line" */
 	uint8_t confidence;		/* 0..100 */
 	uint8_t edge_class;		/* enum es_class */
+	uint8_t conflict;		/* enum es_conflict */
+	uint8_t resolution;		/* enum es_resolution */
 };
 
 /* Probe coverage: an observer of `method` watched `node` from start to end. */
@@ -203,6 +248,8 @@ struct es_loss {
 #define ES_COL_SITE       "site"	/* u32 */
 #define ES_COL_CONFIDENCE "confidence"	/* u8 */
 #define ES_COL_CLASS      "class"	/* u8 */
+#define ES_COL_CONFLICT   "conflict"	/* u8 */
+#define ES_COL_RESOLUTION "resolution"	/* u8 */
 
 /* Saturating add for counts. */
 static inline uint64_t es_count_add(uint64_t a, uint64_t b)

@@ -774,7 +774,7 @@ static int decode_window(struct es_reader *r, struct mpr *c)
 }
 
 enum { C_CALLER, C_CALLEE, C_COUNT, C_FIRST, C_LAST, C_CTX, C_WINDOW, C_EVIDENCE,
-	C_SITE, C_CONFIDENCE, C_CLASS, C_NCOLS };
+	C_SITE, C_CONFIDENCE, C_CLASS, C_CONFLICT, C_RESOLUTION, C_NCOLS };
 
 static const struct {
 	const char *name;
@@ -782,7 +782,8 @@ static const struct {
 } edge_cols[C_NCOLS] = {
 	{ ES_COL_CALLER, 4 }, { ES_COL_CALLEE, 4 }, { ES_COL_COUNT, 8 }, { ES_COL_FIRST, 8 },
 	{ ES_COL_LAST, 8 }, { ES_COL_CTX, 4 }, { ES_COL_WINDOW, 4 }, { ES_COL_EVIDENCE, 4 },
-	{ ES_COL_SITE, 4 }, { ES_COL_CONFIDENCE, 1 }, { ES_COL_CLASS, 1 },
+	{ ES_COL_SITE, 4 }, { ES_COL_CONFIDENCE, 1 }, { ES_COL_CLASS, 1 }, { ES_COL_CONFLICT, 1 },
+	{ ES_COL_RESOLUTION, 1 },
 };
 
 /* Decode a u32 id column and check every value against [min, max]. */
@@ -892,15 +893,16 @@ static int decode_edges(struct es_reader *r, struct mpr *c, size_t *nedges)
 			[C_SITE] = "call-site string",
 		};
 
-		if (k == C_CONFIDENCE || k == C_CLASS) {
-			for (j = 0; j < n; j++) {
-				uint8_t v = present >> k & 1 ? col[k][j] : 0;
+		if (edge_cols[k].width == 1) {
+			static const size_t u8offs[C_NCOLS] = {
+				[C_CONFIDENCE] = offsetof(struct es_edge, confidence),
+				[C_CLASS] = offsetof(struct es_edge, edge_class),
+				[C_CONFLICT] = offsetof(struct es_edge, conflict),
+				[C_RESOLUTION] = offsetof(struct es_edge, resolution),
+			};
 
-				if (k == C_CONFIDENCE)
-					r->edges[j].confidence = v;
-				else
-					r->edges[j].edge_class = v;
-			}
+			for (j = 0; j < n; j++)
+				*((uint8_t *)&r->edges[j] + u8offs[k]) = present >> k & 1 ? col[k][j] : 0;
 			continue;
 		}
 		if (present >> k & 1) {

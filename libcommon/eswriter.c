@@ -573,7 +573,7 @@ static void put_le64(uint8_t *p, uint64_t v)
 }
 
 enum { C_CALLER, C_CALLEE, C_COUNT, C_FIRST, C_LAST, C_CTX, C_WINDOW, C_EVIDENCE,
-	C_SITE, C_CONFIDENCE, C_CLASS, C_NCOLS };
+	C_SITE, C_CONFIDENCE, C_CLASS, C_CONFLICT, C_RESOLUTION, C_NCOLS };
 
 static const struct {
 	const char *name;
@@ -583,7 +583,8 @@ static const struct {
 	{ ES_COL_CALLER, 4, 1 }, { ES_COL_CALLEE, 4, 1 }, { ES_COL_COUNT, 8, 1 },
 	{ ES_COL_FIRST, 8, 1 }, { ES_COL_LAST, 8, 1 }, { ES_COL_CTX, 4, 0 },
 	{ ES_COL_WINDOW, 4, 0 }, { ES_COL_EVIDENCE, 4, 0 }, { ES_COL_SITE, 4, 0 },
-	{ ES_COL_CONFIDENCE, 1, 0 }, { ES_COL_CLASS, 1, 0 },
+	{ ES_COL_CONFIDENCE, 1, 0 }, { ES_COL_CLASS, 1, 0 }, { ES_COL_CONFLICT, 1, 0 },
+	{ ES_COL_RESOLUTION, 1, 0 },
 };
 
 static uint64_t edge_col(const struct es_edge *e, unsigned c)
@@ -599,7 +600,9 @@ static uint64_t edge_col(const struct es_edge *e, unsigned c)
 	case C_EVIDENCE: return e->evidence;
 	case C_SITE: return e->site;
 	case C_CONFIDENCE: return e->confidence;
-	default: return e->edge_class;
+	case C_CLASS: return e->edge_class;
+	case C_CONFLICT: return e->conflict;
+	default: return e->resolution;
 	}
 }
 

@@ -129,6 +129,8 @@ static void write_sample(struct es_writer *w, int reverse, const char *host, int
 		e.confidence = 100;
 		e.site = i == 7 ? site : 0;
 		e.edge_class = i == 9 ? ES_CLASS_CONFIRMED : 0;
+		e.conflict = i == 9 ? ES_CONFLICT_TAIL_CALL : 0;
+		e.resolution = i == 9 ? ES_RES_EXPLAINED : 0;
 		CHECK(es_writer_edge(w, &e) == 0);
 	}
 	memset(&cov, 0, sizeof(cov));
@@ -367,7 +369,15 @@ static void test_fields(void)
 			}
 			if (base == 9) {
 				CHECK_EQ_U64(e->edge_class, ES_CLASS_CONFIRMED);
+				CHECK_EQ_U64(e->conflict, ES_CONFLICT_TAIL_CALL);
+				CHECK_EQ_U64(e->resolution, ES_RES_EXPLAINED);
+				CHECK_STR(es_conflict_name(e->conflict), "tail-call");
+				CHECK_STR(es_resolution_name(e->resolution), "explained");
+				CHECK(es_conflict_from_name("unobservable", 12) == ES_CONFLICT_UNOBSERVABLE);
+				CHECK(es_resolution_from_name("resolution9", 11) == 9);
 				seen_edge9 = 1;
+			} else {
+				CHECK(e->conflict == 0 && e->resolution == 0);
 			}
 		}
 	}
