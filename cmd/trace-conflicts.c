@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,28 +13,23 @@
 #include "conflicts_out.h"
 #include "esreader.h"
 #include "eswriter.h"
+#include "graphcli.h"
 #include "outfile.h"
 #include "progress.h"
 
 static const char *prog = "trace-conflicts";
 
-enum {
-	OPT_STATIC = 256, OPT_BINARY, OPT_POLICY, OPT_MIN_COUNT, OPT_MIN_WINDOWS, OPT_FORMAT,
-	OPT_FAIL_ON, OPT_LEVEL, OPT_ALLOW_TRUNCATED,
-};
+enum { OPT_BINARY = 256, OPT_POLICY, OPT_MIN_COUNT, OPT_MIN_WINDOWS, OPT_FORMAT, OPT_FAIL_ON };
 
 static const struct option long_options[] = {
-	{ "static", required_argument, NULL, OPT_STATIC },
+	GRAPHCLI_STATIC_OPTION,
 	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "min-count", required_argument, NULL, OPT_MIN_COUNT },
 	{ "min-windows", required_argument, NULL, OPT_MIN_WINDOWS },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
-	CLI_READER_LONG_OPTIONS,
-	CLI_STD_LONG_OPTIONS,
+	GRAPHCLI_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -79,45 +73,16 @@ static void usage(void)
 enum { FMT_TEXT, FMT_JSON, FMT_SARIF, FMT_NONE };
 
 struct options {
-	struct cli_std std;
-	const char **statics;
-	size_t nstatic;
+	struct graphcli g;		/* --static, --level, reader and standard options */
 	const char *binary;
 	struct cf_opts cf;
-	int format, level, allow_truncated, fail;
+	int format, fail;
 	uint32_t fail_mask;
-	struct es_reader_opts reader;
 };
 
-static void warn_cb(void *arg, const char *msg)
+static int add_input(void *c, struct es_reader *r, struct progress *pg)
 {
-	const struct options *o = arg;
-
-	if (!o->std.quiet)
-		cli_warn(prog, "%s", msg);
-}
-
-static int add_input(const struct options *o, struct cf *c, const char *path, struct progress *pg,
-    struct tm_err *err)
-{
-	struct es_reader_opts ropts = o->reader;
-	const char *name = cli_input_name(path), *msg;
-	struct es_reader *r;
-	int fd, rc;
-
-	ropts.allow_truncated = o->allow_truncated;
-	fd = cli_open_input(path, err);
-	if (fd < 0)
-		return -1;
-	r = es_reader_new(fd, name, &ropts, err);
-	rc = r ? cf_add_input(c, r, pg) : -1;
-	if (rc == 0 && es_reader_truncated(r, &msg) && !o->std.quiet) {
-		progress_done(pg);
-		cli_warn(prog, "%s: truncated stream (%s): kept the complete records before it", name, msg);
-	}
-	es_reader_free(r);
-	cli_close_input(fd);
-	return rc;
+	return cf_add_input(c, r, pg);
 }
 
 static void summary(const struct cf *c)
@@ -165,47 +130,42 @@ static int report(const struct options *o, const struct cf *c, struct tm_err *er
 
 static int run(const struct options *o, char **files, int nfiles)
 {
-	static char *const stdin_only[] = { "-", NULL };
-	const char *outname = o->std.output && strcmp(o->std.output, "-") ? o->std.output : "(stdout)";
+	const struct cli_std *std = &o->g.std;
+	const char *outname = std->output && strcmp(std->output, "-") ? std->output : "(stdout)";
 	struct tm_err err = { 0, "" };
-	struct es_writer_opts wopts = { o->level, 0 };
+	struct es_writer_opts wopts = { o->g.level, 0 };
 	struct es_writer *w = NULL;
 	struct cf *c = NULL;
 	struct cf_opts co = o->cf;
 	struct progress pg;
 	struct outfile of;
-	int i, rc = -1, opened = 0, answer = TM_EXIT_OK;
+	int rc, opened = 0, answer = TM_EXIT_OK;
 	size_t k;
 
-	if (nfiles == 0) {
-		files = (char **)stdin_only;
-		nfiles = 1;
-	}
-	for (k = 0; k < o->nstatic; k++)
-		for (i = 0; i < nfiles; i++)
-			if (strcmp(o->statics[k], "-") == 0 && strcmp(files[i], "-") == 0)
-				return cli_usage_error(prog, "--static - and the merged stream cannot both be standard input");
-	if (o->std.output && strcmp(o->std.output, "-") == 0 && cli_refuse_terminal(prog, &o->std))
+	rc = graphcli_operands(&o->g, &files, &nfiles, 1, "merged stream");
+	if (rc != CLI_CONTINUE)
+		return rc;
+	rc = -1;
+	if (std->output && strcmp(std->output, "-") == 0 && cli_refuse_terminal(prog, std))
 		return TM_EXIT_USAGE;
-	co.warn = warn_cb;
-	co.warn_arg = (void *)o;
-	progress_init(&pg, prog, o->std.verbose, o->std.quiet);
+	co.warn = graphcli_warn;
+	co.warn_arg = (void *)&o->g;
+	progress_init(&pg, prog, std->verbose, std->quiet);
 	c = cf_new(&co, &err);
 	if (!c)
 		goto out;
 	if (o->binary && cf_set_binary(c, o->binary) < 0)
 		goto out;
-	for (k = 0; k < o->nstatic; k++)
-		if (cf_add_static(c, o->statics[k]) < 0)
+	for (k = 0; k < o->g.nstatic; k++)
+		if (cf_add_static(c, o->g.statics[k]) < 0)
 			goto out;
-	for (i = 0; i < nfiles; i++)
-		if (add_input(o, c, files[i], &pg, &err) < 0)
-			goto out;
+	if (graphcli_read(&o->g, files, nfiles, add_input, c, &pg, &err) < 0)
+		goto out;
 	progress_done(&pg);
 	if (cf_finish(c) < 0)
 		goto out;
-	if (o->std.output) {
-		if (outfile_open(&of, o->std.output, &err) < 0)
+	if (std->output) {
+		if (outfile_open(&of, std->output, &err) < 0)
 			goto out;
 		opened = 1;
 		outfile_cleanup_on_signals(&of);
@@ -219,7 +179,7 @@ static int run(const struct options *o, char **files, int nfiles)
 	}
 	if (report(o, c, &err) < 0)
 		goto out;
-	if (o->std.verbose)
+	if (std->verbose)
 		summary(c);
 	if (o->fail && cf_unresolved(c, o->fail_mask))
 		answer = TM_EXIT_NEGATIVE;
@@ -227,28 +187,9 @@ static int run(const struct options *o, char **files, int nfiles)
 out:
 	progress_done(&pg);
 	es_writer_free(w);
-	if (rc < 0) {
-		if (opened)
-			outfile_abort(&of);
-		cli_error(prog, "%s", err.msg[0] ? err.msg : "failed");
-	}
-	if (opened)
-		outfile_cleanup_done();
+	rc = graphcli_end(&o->g, rc, answer, &err, opened ? &of : NULL);
 	cf_free(c);
-	if (rc < 0)
-		return err.code ? err.code : TM_EXIT_ENV;
-	return answer;
-}
-
-static int push(const char ***v, size_t *n, const char *s)
-{
-	const char **p = realloc(*v, (*n + 1) * sizeof(**v));
-
-	if (!p)
-		return -1;
-	*v = p;
-	p[(*n)++] = s;
-	return 0;
+	return rc;
 }
 
 /* Parse the command line into o: -1 to go on, else the exit status. */
@@ -260,10 +201,6 @@ static int parse_args(struct options *o, int argc, char **argv)
 
 	while ((c = cli_getopt(prog, argc, argv, CLI_STD_SHORT, long_options)) != -1) {
 		switch (c) {
-		case OPT_STATIC:
-			if (push(&o->statics, &o->nstatic, optarg) < 0)
-				return TM_EXIT_ENV;
-			break;
 		case OPT_BINARY:
 			if (!*optarg)
 				return cli_usage_error(prog, "--binary: expected a file");
@@ -305,27 +242,14 @@ static int parse_args(struct options *o, int argc, char **argv)
 				return cli_usage_error(prog, "--fail-on: unknown conflict class '%s'", bad);
 			o->fail = 1;
 			break;
-		case OPT_LEVEL:
-			if (cli_parse_u64(optarg, 19, &v) < 0 || v < 1)
-				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
-			o->level = (int)v;
-			break;
-		case CLI_OPT_MAX_RECORD:
-		case CLI_OPT_MAX_DEFS:
-			if (cli_reader_option(prog, c, optarg, &o->reader) < 0)
-				return TM_EXIT_USAGE;
-			break;
-		case OPT_ALLOW_TRUNCATED:
-			o->allow_truncated = 1;
-			break;
 		default:
-			p = cli_std_option(prog, c, optarg, &o->std, usage);
+			p = graphcli_option(&o->g, c, optarg);
 			if (p != CLI_CONTINUE)
 				return p;
 			break;
 		}
 	}
-	if (o->std.output && strcmp(o->std.output, "-") == 0 && o->format != FMT_NONE)
+	if (o->g.std.output && strcmp(o->g.std.output, "-") == 0 && o->format != FMT_NONE)
 		return cli_usage_error(prog, "-o -: the report goes to standard output (use --format none)");
 	return -1;
 }
@@ -336,9 +260,11 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.g.prog = prog;
+	o.g.usage = usage;
 	rc = parse_args(&o, argc, argv);
 	if (rc < 0)
 		rc = run(&o, argv + optind, argc - optind);
-	free(o.statics);
+	graphcli_free(&o.g);
 	return rc;
 }

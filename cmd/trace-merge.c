@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "esreader.h"
 #include "eswriter.h"
+#include "graphcli.h"
 #include "merge.h"
 #include "merge_out.h"
 #include "outfile.h"
@@ -20,12 +21,12 @@
 static const char *prog = "trace-merge";
 
 enum {
-	OPT_STATIC = 256, OPT_STATIC_FORMAT, OPT_MODULE, OPT_BINARY, OPT_ENTRY, OPT_FORMAT,
-	OPT_FOCUS, OPT_WHY, OPT_PATHS, OPT_NO_RUNTIME, OPT_LEVEL, OPT_ALLOW_TRUNCATED,
+	OPT_STATIC_FORMAT = 256, OPT_MODULE, OPT_BINARY, OPT_ENTRY, OPT_FORMAT, OPT_FOCUS, OPT_WHY,
+	OPT_PATHS, OPT_NO_RUNTIME,
 };
 
 static const struct option long_options[] = {
-	{ "static", required_argument, NULL, OPT_STATIC },
+	GRAPHCLI_STATIC_OPTION,
 	{ "static-format", required_argument, NULL, OPT_STATIC_FORMAT },
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "binary", required_argument, NULL, OPT_BINARY },
@@ -35,10 +36,7 @@ static const struct option long_options[] = {
 	{ "why", required_argument, NULL, OPT_WHY },
 	{ "paths", required_argument, NULL, OPT_PATHS },
 	{ "no-runtime", no_argument, NULL, OPT_NO_RUNTIME },
-	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
-	CLI_READER_LONG_OPTIONS,
-	CLI_STD_LONG_OPTIONS,
+	GRAPHCLI_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -79,47 +77,18 @@ static void usage(void)
 enum { FMT_STREAM, FMT_JSON, FMT_DOT };
 
 struct options {
-	const char **statics;
-	size_t nstatic;
+	struct graphcli g;		/* --static, --level, reader and standard options */
 	const char **entries;
 	size_t nentries;
 	int static_format, format, format_given;
 	const char *module, *binary, *focus, *why;
 	unsigned paths;
-	int no_runtime, level, allow_truncated;
-	struct cli_std std;
-	struct es_reader_opts reader;
+	int no_runtime;
 };
 
-static void warn_cb(void *arg, const char *msg)
+static int add_runtime(void *m, struct es_reader *r, struct progress *pg)
 {
-	const struct options *o = arg;
-
-	if (!o->std.quiet)
-		cli_warn(prog, "%s", msg);
-}
-
-static int add_runtime(const struct options *o, struct merge *m, const char *path,
-    struct progress *pg, struct tm_err *err)
-{
-	struct es_reader_opts ropts = o->reader;
-	const char *name = cli_input_name(path), *msg;
-	struct es_reader *r;
-	int fd, rc;
-
-	ropts.allow_truncated = o->allow_truncated;
-	fd = cli_open_input(path, err);
-	if (fd < 0)
-		return -1;
-	r = es_reader_new(fd, name, &ropts, err);
-	rc = r ? merge_add_runtime(m, r, pg) : -1;
-	if (rc == 0 && es_reader_truncated(r, &msg) && !o->std.quiet) {
-		progress_done(pg);
-		cli_warn(prog, "%s: truncated stream (%s): kept the complete records before it", name, msg);
-	}
-	es_reader_free(r);
-	cli_close_input(fd);
-	return rc;
+	return merge_add_runtime(m, r, pg);
 }
 
 /* A function named on the command line; 0 with a message when unknown. */
@@ -134,7 +103,7 @@ static uint32_t lookup(const struct options *o, const struct merge *m, const cha
 		cli_error(prog, "%s %s: no such function in the static graph or the runtime edges", opt, sym);
 		return 0;
 	}
-	if (n > 1 && !o->std.quiet) {
+	if (n > 1 && !o->g.std.quiet) {
 		merge_node_name(m, id, name, sizeof(name));
 		cli_warn(prog, "%s %s: %zu functions match; using %s", opt, sym, n, name);
 	}
@@ -204,37 +173,32 @@ static int text_close(FILE *f, const char *name, struct tm_err *err)
 
 static int run(const struct options *o, char **files, int nfiles)
 {
-	static char *const stdin_only[] = { "-", NULL };
-	const char *outname = o->std.output && strcmp(o->std.output, "-") ? o->std.output : "(stdout)";
+	const struct cli_std *std = &o->g.std;
+	const char *outname = std->output && strcmp(std->output, "-") ? std->output : "(stdout)";
 	struct tm_err err = { 0, "" };
 	struct merge_opts mo;
-	struct es_writer_opts wopts = { o->level, 0 };
+	struct es_writer_opts wopts = { o->g.level, 0 };
 	struct es_writer *w = NULL;
 	struct merge *m = NULL;
 	struct progress pg;
 	struct outfile of;
 	uint32_t target = 0;
 	uint64_t t_write = 0;
-	int i, rc = -1, answer = TM_EXIT_OK, opened = 0;
-	size_t k;
+	int rc = -1, answer = TM_EXIT_OK, opened = 0;
 
-	if (nfiles == 0 && !o->no_runtime) {
-		files = (char **)stdin_only;
-		nfiles = 1;
-	}
-	for (k = 0; k < o->nstatic; k++)
-		for (i = 0; i < nfiles; i++)
-			if (strcmp(o->statics[k], "-") == 0 && strcmp(files[i], "-") == 0)
-				return cli_usage_error(prog, "--static - and the runtime stream cannot both be standard input");
-	if (o->format == FMT_STREAM && !o->why && cli_refuse_terminal(prog, &o->std))
+	rc = graphcli_operands(&o->g, &files, &nfiles, !o->no_runtime, "runtime stream");
+	if (rc != CLI_CONTINUE)
+		return rc;
+	rc = -1;
+	if (o->format == FMT_STREAM && !o->why && cli_refuse_terminal(prog, std))
 		return TM_EXIT_USAGE;
 
 	memset(&mo, 0, sizeof(mo));
 	mo.module = o->module;
 	mo.entries = o->entries;
 	mo.nentries = o->nentries;
-	mo.warn = warn_cb;
-	mo.warn_arg = (void *)o;
+	mo.warn = graphcli_warn;
+	mo.warn_arg = (void *)&o->g;
 	progress_init(&pg, prog, 0, 1);
 	m = merge_new(&mo, &err);
 	if (!m)
@@ -242,12 +206,11 @@ static int run(const struct options *o, char **files, int nfiles)
 	if (o->binary && merge_bind_binary(m, o->binary) < 0)
 		goto out;
 	/* The static graphs load in a thread of their own while the runtime streams are read. */
-	if (o->nstatic && merge_static_begin(m, o->statics, o->nstatic, o->static_format) < 0)
+	if (o->g.nstatic && merge_static_begin(m, o->g.statics, o->g.nstatic, o->static_format) < 0)
 		goto out;
-	progress_init(&pg, prog, o->std.quiet ? 0 : o->std.verbose, o->std.quiet);
-	for (i = 0; !o->no_runtime && i < nfiles; i++)
-		if (add_runtime(o, m, files[i], &pg, &err) < 0)
-			goto out;
+	progress_init(&pg, prog, std->quiet ? 0 : std->verbose, std->quiet);
+	if (graphcli_read(&o->g, files, nfiles, add_runtime, m, &pg, &err) < 0)
+		goto out;
 	progress_done(&pg);
 	if (merge_static_wait(m) < 0 || merge_finish(m) < 0)
 		goto out;
@@ -259,7 +222,7 @@ static int run(const struct options *o, char **files, int nfiles)
 			goto out;
 		}
 	}
-	if (outfile_open(&of, o->std.output, &err) < 0)
+	if (outfile_open(&of, std->output, &err) < 0)
 		goto out;
 	opened = 1;
 	outfile_cleanup_on_signals(&of);
@@ -292,34 +255,15 @@ static int run(const struct options *o, char **files, int nfiles)
 	}
 	if (outfile_commit(&of, &err) < 0)
 		goto out;
-	if (o->std.verbose)
+	if (std->verbose)
 		summary(m, progress_now_ns() - t_write);
 	rc = 0;
 out:
 	progress_done(&pg);
 	es_writer_free(w);
-	if (rc < 0) {
-		if (opened)
-			outfile_abort(&of);
-		cli_error(prog, "%s", err.msg[0] ? err.msg : "failed");
-	}
-	if (opened)
-		outfile_cleanup_done();
+	rc = graphcli_end(&o->g, rc, answer, &err, opened ? &of : NULL);
 	merge_free(m);
-	if (rc < 0)
-		return err.code ? err.code : TM_EXIT_ENV;
-	return answer;
-}
-
-static int push(const char ***v, size_t *n, const char *s)
-{
-	const char **p = realloc(*v, (*n + 1) * sizeof(**v));
-
-	if (!p)
-		return -1;
-	*v = p;
-	p[(*n)++] = s;
-	return 0;
+	return rc;
 }
 
 /* Parse the command line into o: CLI_CONTINUE to go on, else the exit status. */
@@ -330,10 +274,6 @@ static int parse_args(struct options *o, int argc, char **argv)
 
 	while ((c = cli_getopt(prog, argc, argv, CLI_STD_SHORT, long_options)) != -1) {
 		switch (c) {
-		case OPT_STATIC:
-			if (push(&o->statics, &o->nstatic, optarg) < 0)
-				return TM_EXIT_ENV;
-			break;
 		case OPT_STATIC_FORMAT:
 			o->static_format = staticload_format_parse(optarg);
 			if (o->static_format < 0)
@@ -351,7 +291,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 		case OPT_ENTRY:
 			if (!*optarg)
 				return cli_usage_error(prog, "--entry: expected a function name");
-			if (push(&o->entries, &o->nentries, optarg) < 0)
+			if (graphcli_push(&o->entries, &o->nentries, optarg) < 0)
 				return TM_EXIT_ENV;
 			break;
 		case OPT_FORMAT:
@@ -379,21 +319,8 @@ static int parse_args(struct options *o, int argc, char **argv)
 		case OPT_NO_RUNTIME:
 			o->no_runtime = 1;
 			break;
-		case OPT_LEVEL:
-			if (cli_parse_u64(optarg, 19, &v) < 0 || v < 1)
-				return cli_usage_error(prog, "--level: expected 1 to 19, got '%s'", optarg);
-			o->level = (int)v;
-			break;
-		case CLI_OPT_MAX_RECORD:
-		case CLI_OPT_MAX_DEFS:
-			if (cli_reader_option(prog, c, optarg, &o->reader) < 0)
-				return TM_EXIT_USAGE;
-			break;
-		case OPT_ALLOW_TRUNCATED:
-			o->allow_truncated = 1;
-			break;
 		default:
-			if ((rc = cli_std_option(prog, c, optarg, &o->std, usage)) != CLI_CONTINUE)
+			if ((rc = graphcli_option(&o->g, c, optarg)) != CLI_CONTINUE)
 				return rc;
 			break;
 		}
@@ -415,11 +342,13 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.g.prog = prog;
+	o.g.usage = usage;
 	o.paths = 3;
 	rc = parse_args(&o, argc, argv);
 	if (rc == CLI_CONTINUE)
 		rc = run(&o, argv + optind, argc - optind);
-	free(o.statics);
+	graphcli_free(&o.g);
 	free(o.entries);
 	return rc;
 }
