@@ -35,6 +35,7 @@
 #include "staticload.h"
 #include "strtab.h"
 #include "symname.h"
+#include "warncb.h"
 
 /* ---- names ---- */
 
@@ -332,20 +333,7 @@ static int nomem(struct cf *c)
 	return -1;
 }
 
-static void warnf(struct cf *c, const char *fmt, ...) TM_PRINTF(2, 3);
-
-static void warnf(struct cf *c, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	if (!c->o.warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	c->o.warn(c->o.warn_arg, buf);
-}
+#define warnf(c, ...) warncb_printf((c)->o.warn, (c)->o.warn_arg, __VA_ARGS__)
 
 static const char *str(const struct cf *c, uint32_t id)
 {

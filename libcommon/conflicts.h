@@ -26,6 +26,7 @@
 #include "eswriter.h"
 #include "progress.h"
 #include "tmerr.h"
+#include "warncb.h"
 
 /*
  * Conflict classes, most severe first (the order of the reports). Runtime
@@ -184,7 +185,7 @@ struct cf_edge {
 	int32_t conflict;		/* index into cf_conflicts(), -1 none */
 };
 
-typedef void (*cf_warn_fn)(void *arg, const char *msg);
+typedef warncb_fn cf_warn_fn;
 
 struct cf_opts {
 	unsigned policy;		/* enum cf_policy */

@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include "staticload.h"
 #include "strtab.h"
 #include "symname.h"
+#include "warncb.h"
 
 #define CHUNK 1024
 #define SLOT_AHEAD 16
@@ -149,20 +149,7 @@ static int nomem(struct merge *m)
 	return -1;
 }
 
-static void warnf(struct merge *m, const char *fmt, ...) TM_PRINTF(2, 3);
-
-static void warnf(struct merge *m, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	if (!m->o.warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	m->o.warn(m->o.warn_arg, buf);
-}
+#define warnf(m, ...) warncb_printf((m)->o.warn, (m)->o.warn_arg, __VA_ARGS__)
 
 /* ---- names ---- */
 

@@ -40,6 +40,7 @@
 #include "progress.h"
 #include "segmap.h"
 #include "tmerr.h"
+#include "warncb.h"
 
 /*
  * The merged function was matched from a runtime name only after
@@ -58,7 +59,7 @@ enum merge_binding {
 const char *merge_binding_name(unsigned b);
 
 /* Warnings (one line, without the program name); the library prints nothing. */
-typedef void (*merge_warn_fn)(void *arg, const char *msg);
+typedef warncb_fn merge_warn_fn;
 
 struct merge_opts {
 	const char *module;		/* --module NAME, or NULL */
