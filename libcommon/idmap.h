@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 struct idmap {
-	uint32_t *slots;	/* id per slot, 0 = empty */
-	uint32_t *tags;		/* high 32 bits of the hash per slot */
+	uint64_t *slots;	/* tag << 32 | id per slot (tag: the hash's high 32
+				 * bits, in the same cache line as the id); 0 = empty */
 	size_t mask;		/* capacity - 1 (power of two), 0 when unallocated */
 	size_t count;
 };
