@@ -336,6 +336,7 @@ struct etl_edges {
 
 	struct half *halves;		/* FIFO ring of HALVES, oldest overwritten */
 	uint32_t half_head;
+	uint32_t chalves;		/* slots allocated: grows to HALVES, then wraps */
 	struct map half_of;		/* (tid | kind << 32, ts) -> halves slot */
 
 	struct pref *prefs;
@@ -513,7 +514,7 @@ static size_t pair_home(const struct etl_edges *b, uint32_t pid, uint64_t win,
 
 static int pair_grow(struct etl_edges *b)
 {
-	size_t ncap = b->cpairs ? b->cpairs * 2 : 1024;
+	size_t ncap = b->cpairs ? b->cpairs * 2 : 64;
 	struct pair *np = calloc(ncap, sizeof *np), *old = b->pairs;
 	size_t ocap = b->cpairs;
 
@@ -580,10 +581,19 @@ static int join_half(struct etl_edges *b, uint32_t pid, uint32_t tid, uint64_t t
 		b->st.halves_joined++;
 		return add_pair(b, pid, win, user_inner, kernel_outer, ts);
 	}
-	if (!b->halves) {
-		b->halves = calloc(HALVES, sizeof *b->halves);
-		if (!b->halves)
+	if (b->half_head == b->chalves) {
+		/* Not wrapped yet and every slot taken: grow towards HALVES. */
+		size_t ncap = b->chalves ? (size_t)b->chalves * 2 : 256;
+		struct half *nh;
+
+		if (ncap > HALVES)
+			ncap = HALVES;
+		nh = realloc(b->halves, ncap * sizeof *nh);
+		if (!nh)
 			return ETL_ENOMEM;
+		memset(nh + b->chalves, 0, (ncap - b->chalves) * sizeof *nh);
+		b->halves = nh;
+		b->chalves = (uint32_t)ncap;
 	}
 	struct half *h = &b->halves[b->half_head];
 	if (h->kind)

@@ -56,8 +56,9 @@ struct stream {
 	uint32_t cur;		/* buffer being read (index into r->bufs) */
 	const uint8_t *data;	/* records of the current buffer */
 	uint32_t len, pos;
-	uint8_t *scratch;	/* decompression target, NULL if none needed */
-	size_t scratch_cap;
+	uint8_t *scratch;	/* decompression target, allocated on first use */
+	size_t scratch_cap;	/* bytes allocated */
+	size_t scratch_max;	/* largest decompressed buffer of the stream */
 	uint16_t cpu;
 	struct etl_event head;	/* parsed record at the front of the stream */
 };
@@ -185,7 +186,7 @@ static int index_buffers(struct etl_reader *r)
 			    r->nbufs, ULL(off), saved, BUF_HDR, size);
 		}
 		if (r->nbufs == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
+			size_t ncap = cap ? cap * 2 : 8;
 			struct buf *nb = realloc(r->bufs, ncap * sizeof *nb);
 			if (!nb)
 				return set_err(&r->err, ETL_ENOMEM, off, "out of memory");
@@ -249,14 +250,13 @@ static int build_streams(struct etl_reader *r)
 		}
 		st->end = i;
 		if (maxsaved) {
-			st->scratch_cap = maxsaved - BUF_HDR;
-			scratch_total += st->scratch_cap;
+			/* Allocated when a buffer is decompressed, as large as
+			 * the buffers met so far need. */
+			st->scratch_max = maxsaved - BUF_HDR;
+			scratch_total += st->scratch_max;
 			if (scratch_total > MAX_SCRATCH)
 				return set_err(&r->err, ETL_ENOMEM, 0,
 				    "decompression buffers would exceed %llu bytes", ULL(MAX_SCRATCH));
-			st->scratch = malloc(st->scratch_cap ? st->scratch_cap : 1);
-			if (!st->scratch)
-				return set_err(&r->err, ETL_ENOMEM, 0, "out of memory");
 		}
 	}
 	return ETL_OK;
@@ -282,9 +282,22 @@ static int load_buffer(struct etl_reader *r, struct stream *st)
 		return set_err(&r->err, ETL_EUNSUPPORTED, b->off,
 		    "buffer %u at offset %llu: compression format %u not supported (only XPRESS)",
 		    bi, ULL(b->off), b->format);
-	size_t got;
+	size_t got, need = b->saved - BUF_HDR;
+	if (!st->scratch || need > st->scratch_cap) {
+		/* At least double, so that growing buffers do not realloc each time. */
+		size_t ncap = st->scratch_cap * 2;
+		if (ncap < need)
+			ncap = need;
+		if (ncap > st->scratch_max)
+			ncap = st->scratch_max;
+		uint8_t *ns = realloc(st->scratch, ncap ? ncap : 1);
+		if (!ns)
+			return set_err(&r->err, ETL_ENOMEM, b->off, "out of memory");
+		st->scratch = ns;
+		st->scratch_cap = ncap;
+	}
 	int rc = xpress_lz77_decompress(h + BUF_HDR, b->size - BUF_HDR,
-	    st->scratch, b->saved - BUF_HDR, &got);
+	    st->scratch, need, &got);
 	if (rc != XPRESS_OK)
 		return set_err(&r->err, ETL_ECORRUPT, b->off,
 		    "buffer %u at offset %llu: XPRESS data: %s",

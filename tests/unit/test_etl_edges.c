@@ -286,10 +286,64 @@ static void test_builder_by_hand(void)
 	etl_edges_free(b);
 }
 
+/* A stack (group StackWalk, opcode 32) of two frames for tid 7 at event_ts. */
+static int add_stack(struct etl_edges *b, uint64_t event_ts, uint64_t f0, uint64_t f1)
+{
+	uint8_t d[32] = { 0 };
+
+	for (int i = 0; i < 8; i++) {
+		d[i] = (uint8_t)(event_ts >> (8 * i));
+		d[16 + i] = (uint8_t)(f0 >> (8 * i));
+		d[24 + i] = (uint8_t)(f1 >> (8 * i));
+	}
+	d[8] = 42;
+	d[12] = 7;
+	struct etl_event ev = { .kind = ETL_HDR_PERFINFO, .ptrsize = 8, .group = 0x18,
+	    .opcode = 32, .ts = event_ts, .data = d, .len = sizeof d };
+	return etl_edges_add(b, &ev);
+}
+
+/*
+ * Lone kernel halves wait in a FIFO of 65536 that grows as they come: past
+ * that, the oldest are forgotten, and a user half joins only the ones kept.
+ */
+static void test_halves_ring(void)
+{
+	struct etl_clock clk = { .type = 1, .freq = 10000000, .ref_ts = 1000,
+	    .ref_unix_ns = 1600000000000000000ULL };
+	struct etl_edges_opts o = { .kernel = 1, .all_stacks = 1 };
+	struct etl_edges *b = etl_edges_new(&o, &clk, 8);
+	const uint64_t k0 = 0xfffff80000001000ULL, k1 = 0xfffff80000002000ULL;
+	const uint32_t n = 65536 + 10;
+	struct etl_edges_stats st;
+	int rc = ETL_OK;
+
+	CHECK(b != NULL);
+	if (!b)
+		return;
+	for (uint32_t i = 0; i < n && rc == ETL_OK; i++)
+		rc = add_stack(b, 1000 + i, k0, k1);
+	CHECK_EQ_U64(rc, ETL_OK);
+	/* The newest 65536 are kept: the oldest of them (10) joins, the one
+	 * before (9) was overwritten, the last ten join. */
+	CHECK_EQ_U64(add_stack(b, 1000 + 10, 0x1000, 0x2000), ETL_OK);
+	etl_edges_get_stats(b, &st);
+	CHECK_EQ_U64(st.halves_joined, 1);
+	CHECK_EQ_U64(add_stack(b, 1000 + 9, 0x1000, 0x2000), ETL_OK);
+	etl_edges_get_stats(b, &st);
+	CHECK_EQ_U64(st.halves_joined, 1);
+	for (uint32_t i = n - 10; i < n; i++)
+		CHECK_EQ_U64(add_stack(b, 1000 + i, 0x1000, 0x2000), ETL_OK);
+	etl_edges_get_stats(b, &st);
+	CHECK_EQ_U64(st.halves_joined, 11);
+	etl_edges_free(b);
+}
+
 int main(void)
 {
 	RUN(test_format);
 	RUN(test_builder_by_hand);
+	RUN(test_halves_ring);
 	if (!fx_prepare()) {
 		printf("skip: %s/fixtures/etl not found\n", fx_shared());
 		UNIT_END();
