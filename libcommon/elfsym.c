@@ -12,19 +12,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mem.h"
 
 #define ELFSYM_MAX_LOADS 64
+/*
+ * Regular files up to this size are read into memory whole; larger ones are
+ * mapped. Mapping, faulting in and unmapping a small file costs more than
+ * reading it, and a large one is better left to the page cache.
+ */
+#define ELFSYM_READ_MAX ((size_t)1 << 20)
 
 struct elfsym_load {
 	uint64_t vaddr, off, filesz;
 };
 
 struct elfsym_img {
-	int fd;
+	int fd;			/* mapped files only, else -1 */
 	Elf *elf;
+	uint8_t *image;		/* the whole file, when it was read */
+	size_t image_len;
 };
 
 struct elfsym {
@@ -50,36 +59,82 @@ static int elfsym_lib_init(struct tm_err *err)
 	return 0;
 }
 
-static int img_open(struct elfsym_img *im, const char *path, int fd, const char *name,
-    struct tm_err *err)
-{
-	im->elf = NULL;
-	im->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
-	if (im->fd < 0) {
-		tm_err_errno(err, TM_EXIT_ENV, errno, "%s", name);
-		return -1;
-	}
-	im->elf = elf_begin(im->fd, ELF_C_READ_MMAP, NULL);
-	if (!im->elf || elf_kind(im->elf) != ELF_K_ELF) {
-		tm_err_set(err, TM_EXIT_DATA, "%s: not an ELF file", name);
-		if (im->elf)
-			elf_end(im->elf);
-		im->elf = NULL;
-		close(im->fd);
-		im->fd = -1;
-		return -1;
-	}
-	return 0;
-}
-
 static void img_close(struct elfsym_img *im)
 {
 	if (im->elf)
 		elf_end(im->elf);
 	if (im->fd >= 0)
 		close(im->fd);
+	free(im->image);
 	im->elf = NULL;
 	im->fd = -1;
+	im->image = NULL;
+	im->image_len = 0;
+}
+
+/* Read the first size bytes of fd (fewer if it is shorter now) into im->image. */
+static int img_read(struct elfsym_img *im, int fd, size_t size)
+{
+	size_t got = 0;
+
+	im->image = malloc(size ? size : 1);
+	if (!im->image)
+		return -1;
+	while (got < size) {
+		ssize_t r = pread(fd, im->image + got, size - got, (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	im->image_len = got;
+	return 0;
+}
+
+static int img_open(struct elfsym_img *im, const char *path, int fd, const char *name,
+    struct tm_err *err)
+{
+	int f = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	im->elf = NULL;
+	im->fd = -1;
+	im->image = NULL;
+	im->image_len = 0;
+	if (f < 0) {
+		tm_err_errno(err, TM_EXIT_ENV, errno, "%s", name);
+		return -1;
+	}
+	if (fstat(f, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= ELFSYM_READ_MAX) {
+		if (img_read(im, f, (size_t)st.st_size) < 0) {
+			tm_err_errno(err, TM_EXIT_ENV, errno, "%s", name);
+			if (f != fd)
+				close(f);
+			img_close(im);
+			return -1;
+		}
+		if (f != fd)
+			close(f);
+		im->elf = elf_memory((char *)im->image, im->image_len);
+	} else {
+		/* Our own descriptor to map with: the caller keeps theirs. */
+		im->fd = f != fd ? f : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (im->fd < 0) {
+			tm_err_errno(err, TM_EXIT_ENV, errno, "%s", name);
+			return -1;
+		}
+		im->elf = elf_begin(im->fd, ELF_C_READ_MMAP, NULL);
+	}
+	if (!im->elf || elf_kind(im->elf) != ELF_K_ELF) {
+		tm_err_set(err, TM_EXIT_DATA, "%s: not an ELF file", name);
+		img_close(im);
+		return -1;
+	}
+	return 0;
 }
 
 /* The GNU build id from a note buffer. */
@@ -601,9 +656,23 @@ ok:
 
 int elfsym_pread(const struct elfsym *es, uint64_t off, void *buf, size_t n)
 {
-	ssize_t r = pread(es->main.fd, buf, n, (off_t)off);
+	const struct elfsym_img *im = &es->main;
+	ssize_t r;
 
-	return r == (ssize_t)n ? 0 : -1;
+	if (!im->image) {
+		r = pread(im->fd, buf, n, (off_t)off);
+		return r == (ssize_t)n ? 0 : -1;
+	}
+	/* As pread(2) of the file would: a negative offset fails, bytes past
+	 * the end are missing. */
+	if ((off_t)off < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (off > im->image_len || n > im->image_len - off)
+		return -1;
+	memcpy(buf, im->image + off, n);
+	return 0;
 }
 
 int elfsym_has_frame_pointer(const struct elfsym *es, const struct elfsym_sym *s,

@@ -3,12 +3,10 @@
  * elfsym (headers, build id, .symtab/.dynsym, PT_LOAD mapping, DT_RUNPATH,
  * frame-pointer prologues) and, for trace-conflicts, cfcode (symbols in
  * address order and the x86-64 sweep of every function's code). The bytes
- * are a file (a memfd, opened by its /proc/self/fd path); any input opens or
- * fails with code 3 or 4 and a message, never crashes.
+ * are a file (one memfd for the whole run, rewritten and cut to each input's
+ * size, opened by its /proc/self/fd path); any input opens or fails with
+ * code 3 or 4 and a message, never crashes.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,17 +111,21 @@ static void walk_cfcode(const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("fuzz.elf", MFD_CLOEXEC);
-	char path[64];
+	/* One file for the run: a memfd per input costs more than reading it
+	 * (fresh page-cache pages for every input, then their release). */
+	static int fd = -1;
+	static char path[64];
 
-	if (fd < 0)
+	if (fd < 0) {
+		fd = memfd_create("fuzz.elf", MFD_CLOEXEC);
+		if (fd < 0)
+			abort();
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	}
+	if (ftruncate(fd, (off_t)size) != 0 ||
+	    (size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		abort();
-	if (size && write(fd, data, size) != (ssize_t)size)
-		abort();
-	lseek(fd, 0, SEEK_SET);
 	walk_elfsym(fd);
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	walk_cfcode(path);
-	close(fd);
 	return 0;
 }

@@ -3,10 +3,12 @@
  * PIE and non-PIE offset translation, lookups, globs, file-qualified and
  * duplicate statics, IFUNC, stripped binaries with a separate debug file.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elfsym.h"
@@ -69,7 +71,10 @@ static int build(void)
 	    "gcc -O2 -g -Wl,--build-id=0x00ff -o other a.c b.c && "
 	    "cp pie wrongdbg && strip --strip-all wrongdbg && "
 	    "objcopy --only-keep-debug other wrongdbg.debug && "
-	    "objcopy --add-gnu-debuglink=wrongdbg.debug wrongdbg", dir);
+	    "objcopy --add-gnu-debuglink=wrongdbg.debug wrongdbg && "
+	    "head -c 2097152 /dev/zero > pad && "
+	    "objcopy --add-section .tm_pad=pad --set-section-flags .tm_pad=readonly pie big && "
+	    ": > empty", dir);
 }
 
 static struct elfsym *open_in(const char *name)
@@ -257,6 +262,72 @@ static void test_not_elf(void)
 	CHECK(err.code == TM_EXIT_ENV);
 }
 
+/*
+ * Small files are read into memory, large ones (past 1 MiB) mapped: the same
+ * symbols, offsets and bytes either way, opened by path or by descriptor,
+ * and reads past the end fail as pread(2) of the file would.
+ */
+static void test_read_and_mapped(void)
+{
+	struct elfsym *small = open_in("pie"), *big = open_in("big"), *byfd = NULL;
+	const struct elfsym_sym *a, *b;
+	struct tm_err err = { 0 };
+	struct stat st;
+	uint8_t x[16], y[16];
+	uint64_t off = 0, off2 = 0;
+	char p[256];
+	int fd;
+
+	CHECK(small != NULL && big != NULL);
+	snprintf(p, sizeof(p), "%s/big", dir);
+	CHECK(stat(p, &st) == 0 && st.st_size > (1 << 20));
+	if (!small || !big)
+		goto out;
+	CHECK_EQ_U64(elfsym_count(small), elfsym_count(big));
+	a = by_name(small, "fn_a", NULL);
+	b = by_name(big, "fn_a", NULL);
+	CHECK(a && b && a->addr == b->addr && a->size == b->size);
+	if (!a || !b)
+		goto out;
+	CHECK(elfsym_vaddr_to_off(small, a->addr, &off) == 0);
+	CHECK(elfsym_vaddr_to_off(big, b->addr, &off2) == 0 && off == off2);
+	CHECK(elfsym_pread(small, off, x, sizeof(x)) == 0);
+	CHECK(elfsym_pread(big, off, y, sizeof(y)) == 0);
+	CHECK(memcmp(x, y, sizeof(x)) == 0);
+	snprintf(p, sizeof(p), "%s/pie", dir);
+	CHECK(stat(p, &st) == 0);
+	CHECK(elfsym_pread(small, (uint64_t)st.st_size - 1, x, 1) == 0);
+	CHECK(elfsym_pread(small, (uint64_t)st.st_size - 1, x, 2) < 0);
+	CHECK(elfsym_pread(small, (uint64_t)st.st_size, x, 0) == 0);
+	CHECK(elfsym_pread(small, UINT64_MAX - 8, x, 8) < 0);
+	CHECK(elfsym_pread(big, UINT64_MAX - 8, x, 8) < 0);
+	/* By descriptor: the caller's stays open and is not moved. */
+	fd = open(p, O_RDONLY);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		byfd = elfsym_open(NULL, fd, "pie", &err);
+		CHECK(byfd != NULL);
+		if (byfd) {
+			b = by_name(byfd, "fn_a", NULL);
+			CHECK(b && b->addr == a->addr);
+			CHECK(elfsym_pread(byfd, off, y, sizeof(y)) == 0);
+			CHECK(elfsym_pread(small, off, x, sizeof(x)) == 0);
+			CHECK(memcmp(x, y, sizeof(x)) == 0);
+			elfsym_close(byfd);
+		}
+		CHECK(lseek(fd, 0, SEEK_CUR) == 0);
+		CHECK(fcntl(fd, F_GETFD) >= 0);
+		close(fd);
+	}
+	/* An empty file is not an ELF file. */
+	snprintf(p, sizeof(p), "%s/empty", dir);
+	CHECK(elfsym_open(p, -1, p, &err) == NULL);
+	CHECK(err.code == TM_EXIT_DATA);
+out:
+	elfsym_close(small);
+	elfsym_close(big);
+}
+
 int main(void)
 {
 	if (build() != 0) {
@@ -270,6 +341,7 @@ int main(void)
 	RUN(test_stripped_debuglink);
 	RUN(test_debug_wrong_build_id);
 	RUN(test_not_elf);
+	RUN(test_read_and_mapped);
 	sh("rm -rf %s", dir);
 	UNIT_END();
 }
