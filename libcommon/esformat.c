@@ -70,117 +70,63 @@ static int numbered(const char *prefix, const char *s, size_t len, unsigned max)
 	return (int)v;
 }
 
-const char *es_evidence_name(unsigned bit)
+/*
+ * One enumeration's names: values 0 .. n-1, some of them unnamed (NULL);
+ * "<unnamed>N" (0 .. max) names any value, so that unknown ones survive a
+ * round trip through text.
+ */
+struct names {
+	const char *const *v;
+	unsigned n;
+	const char *unnamed;
+	unsigned max;
+};
+
+#define NAMES(arr, prefix, max) { arr, sizeof(arr) / sizeof(arr[0]), prefix, max }
+
+static const struct names evidence = NAMES(evidence_names, "bit", 31);
+static const struct names classes = NAMES(class_names, "class", 255);
+static const struct names conflicts = NAMES(conflict_names, "conflict", 255);
+static const struct names resolutions = NAMES(resolution_names, "resolution", 255);
+static const struct names states = NAMES(state_names, "state", 1000000);
+static const struct names node_flags = NAMES(node_flag_names, "bit", 31);
+static const struct names cov_methods = NAMES(cov_names, "method", 1000000);
+static const struct names id_kinds = NAMES(id_kind_names, "kind", 1000000);
+
+static const char *name_of(const struct names *t, unsigned v)
 {
-	return bit < ES_EV_NAMES_COUNT ? evidence_names[bit] : NULL;
+	return v < t->n ? t->v[v] : NULL;
 }
 
-int es_evidence_bit(const char *name, size_t len)
+static int value_of(const struct names *t, const char *name, size_t len)
 {
-	int b = lookup(evidence_names, ES_EV_NAMES_COUNT, name, len);
+	int v = lookup(t->v, t->n, name, len);
 
-	if (b < 0)
-		b = numbered("bit", name, len, 31);
-	return b;
+	return v >= 0 ? v : numbered(t->unnamed, name, len, t->max);
 }
 
-const char *es_class_name(unsigned c)
-{
-	return c <= ES_CLASS_MAX ? class_names[c] : NULL;
-}
-
-int es_class_from_name(const char *name, size_t len)
-{
-	int c = lookup(class_names, ES_CLASS_MAX + 1, name, len);
-
-	if (c < 0)
-		c = numbered("class", name, len, 255);
-	return c;
-}
-
-const char *es_conflict_name(unsigned c)
-{
-	return c <= ES_CONFLICT_MAX ? conflict_names[c] : NULL;
-}
-
-int es_conflict_from_name(const char *name, size_t len)
-{
-	int c = lookup(conflict_names, ES_CONFLICT_MAX + 1, name, len);
-
-	if (c < 0)
-		c = numbered("conflict", name, len, 255);
-	return c;
-}
-
-const char *es_resolution_name(unsigned r)
-{
-	return r <= ES_RES_MAX ? resolution_names[r] : NULL;
-}
-
+const char *es_evidence_name(unsigned bit) { return name_of(&evidence, bit); }
+int es_evidence_bit(const char *name, size_t len) { return value_of(&evidence, name, len); }
+const char *es_class_name(unsigned c) { return name_of(&classes, c); }
+int es_class_from_name(const char *name, size_t len) { return value_of(&classes, name, len); }
+const char *es_conflict_name(unsigned c) { return name_of(&conflicts, c); }
+int es_conflict_from_name(const char *name, size_t len) { return value_of(&conflicts, name, len); }
+const char *es_resolution_name(unsigned r) { return name_of(&resolutions, r); }
 int es_resolution_from_name(const char *name, size_t len)
 {
-	int r = lookup(resolution_names, ES_RES_MAX + 1, name, len);
-
-	if (r < 0)
-		r = numbered("resolution", name, len, 255);
-	return r;
+	return value_of(&resolutions, name, len);
 }
-
-const char *es_state_name(unsigned s)
-{
-	return s <= ES_STATE_MAX ? state_names[s] : NULL;
-}
-
-int es_state_from_name(const char *name, size_t len)
-{
-	int s = lookup(state_names, ES_STATE_MAX + 1, name, len);
-
-	if (s < 0)
-		s = numbered("state", name, len, 1000000);
-	return s;
-}
-
-const char *es_node_flag_name(unsigned bit)
-{
-	return bit < ES_NODE_FLAG_NAMES_COUNT ? node_flag_names[bit] : NULL;
-}
-
-int es_node_flag_bit(const char *name, size_t len)
-{
-	int b = lookup(node_flag_names, ES_NODE_FLAG_NAMES_COUNT, name, len);
-
-	if (b < 0)
-		b = numbered("bit", name, len, 31);
-	return b;
-}
-
-const char *es_cov_method_name(unsigned m)
-{
-	return m < sizeof(cov_names) / sizeof(cov_names[0]) ? cov_names[m] : NULL;
-}
-
+const char *es_state_name(unsigned s) { return name_of(&states, s); }
+int es_state_from_name(const char *name, size_t len) { return value_of(&states, name, len); }
+const char *es_node_flag_name(unsigned bit) { return name_of(&node_flags, bit); }
+int es_node_flag_bit(const char *name, size_t len) { return value_of(&node_flags, name, len); }
+const char *es_cov_method_name(unsigned m) { return name_of(&cov_methods, m); }
 int es_cov_method_from_name(const char *name, size_t len)
 {
-	int m = lookup(cov_names, sizeof(cov_names) / sizeof(cov_names[0]), name, len);
-
-	if (m < 0)
-		m = numbered("method", name, len, 1000000);
-	return m;
+	return value_of(&cov_methods, name, len);
 }
-
-const char *es_id_kind_name(unsigned kind)
-{
-	return kind <= ES_ID_KIND_MAX ? id_kind_names[kind] : NULL;
-}
-
-int es_id_kind_from_name(const char *name, size_t len)
-{
-	int k = lookup(id_kind_names, ES_ID_KIND_MAX + 1, name, len);
-
-	if (k < 0)
-		k = numbered("kind", name, len, 1000000);
-	return k;
-}
+const char *es_id_kind_name(unsigned kind) { return name_of(&id_kinds, kind); }
+int es_id_kind_from_name(const char *name, size_t len) { return value_of(&id_kinds, name, len); }
 
 size_t es_build_id_format(unsigned kind, const uint8_t *id, size_t len, char *buf, size_t size)
 {

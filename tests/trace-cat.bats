@@ -28,7 +28,7 @@ write_rich_nd() {
 {"type":"module","name":"kernel32.dll","build_id_kind":"pe-rsds","build_id":"0123456789ABCDEF0123456789ABCDEF1A"}
 {"type":"edge","caller":"app!main","caller_build_id":"0123456789abcdef0123456789abcdef01234567","caller_offset":4660,"caller_flags":["entry"],"caller_state":"confirmed-reachable","caller_file":"main.c","caller_line":10,"callee":"app!parse_config","callee_build_id":"0123456789abcdef0123456789abcdef01234567","callee_flags":["address-taken","indirect-site"],"count":12,"first_seen":1700000001000000000,"last_seen":1700000059000000000,"evidence":["static","ebpf-probe"],"confidence":100,"class":"confirmed","site":"main.c:12","window_start":1700000000000000000,"window_end":1700000060000000000,"host":"build-host","pid":4242,"comm":"app","container":"abc123","cgroup":9876}
 {"type":"edge","caller":"app+0x1a2b","caller_build_id":"0123456789abcdef0123456789abcdef01234567","callee":"libc.so.6!malloc","callee_build_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","count":18446744073709551615,"first_seen":1700000002000000000,"last_seen":1700000002000000000,"evidence":["ebpf-sample","bit7"],"class":"runtime-only"}
-{"type":"edge","caller":"kernel32.dll!BaseThreadInitThunk","caller_build_id":"0123456789ABCDEF0123456789ABCDEF1A","callee":"app!quote\"back\\slash\ttab é 日本","callee_build_id":"0123456789abcdef0123456789abcdef01234567","callee_flags":["jit","bit9"],"callee_state":"state42","count":1,"first_seen":0,"last_seen":0,"evidence":["etw-sample"],"confidence":50,"class":"class9"}
+{"type":"edge","caller":"kernel32.dll!BaseThreadInitThunk","caller_build_id":"0123456789ABCDEF0123456789ABCDEF1A","callee":"app!quote\"back\\slash\ttab é 日本","callee_build_id":"0123456789abcdef0123456789abcdef01234567","callee_flags":["jit","bit12"],"callee_state":"state42","count":1,"first_seen":0,"last_seen":0,"evidence":["etw-sample"],"confidence":50,"class":"class9"}
 {"type":"coverage","node":"app!parse_config","node_build_id":"0123456789abcdef0123456789abcdef01234567","node_flags":["address-taken","indirect-site"],"method":"entry-probe","start":1700000000000000000,"end":1700000060000000000,"host":"build-host","pid":4242}
 {"type":"coverage","node":"libc.so.6!malloc","node_build_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","method":"sampled","start":1,"end":2}
 {"type":"trailer","records":12,"edges":3,"losses":{"ringbuf_full":12,"stack_truncated":3}}
@@ -115,7 +115,7 @@ teardown() {
 	assert_line --index 1 --partial '"count":18446744073709551615,"first_seen":1700000002000000000,'
 	assert_line --index 1 --partial '"evidence":["ebpf-sample","bit7"],"class":"runtime-only"'
 	assert_line --index 2 --partial '"caller_build_id":"0123456789ABCDEF0123456789ABCDEF1A"'
-	assert_line --index 2 --partial '"callee_flags":["jit","bit9"],"callee_state":"state42"'
+	assert_line --index 2 --partial '"callee_flags":["jit","bit12"],"callee_state":"state42"'
 	assert_line --index 2 --partial '"class":"class9"'
 }
 
