@@ -32,9 +32,21 @@ struct json_doc {
 	struct block *first, *cur;
 };
 
+/* An object member: the value's node, then its key. */
+struct json_member {
+	struct json_value v;
+	const char *key;
+	size_t key_len;
+};
+
+/* Nodes are aligned for their pointers; strings are not aligned at all. */
+#define NODE_ALIGN _Alignof(struct json_member)
+
 struct parser {
 	struct json_doc *doc;
 	const char *p, *start, *end;
+	json_keep_fn keep;
+	void *arg;
 	char *err;
 	size_t errsize;
 	int failed;
@@ -67,20 +79,33 @@ void json_doc_reset(struct json_doc *doc)
 	doc->cur = doc->first;
 }
 
-static void *arena_alloc(struct json_doc *doc, size_t size)
+size_t json_doc_memory(const struct json_doc *doc)
+{
+	const struct block *b;
+	size_t n = sizeof(*doc);
+
+	for (b = doc->first; b; b = b->next)
+		n += sizeof(*b) + b->cap;
+	return n;
+}
+
+/* size bytes aligned to align (a power of two, at most max_align_t's). */
+static void *arena_alloc(struct json_doc *doc, size_t size, size_t align)
 {
 	struct block *b = doc->cur;
-	size_t need = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	size_t at = 0;
 
-	if (need < size)
+	if (size > SIZE_MAX - BLOCK_BYTES)
 		return NULL;
-	while (b && b->cap - b->used < need) {
-		b = b->next;
-		if (b)
-			b->used = 0;
+	for (; b; b = b->next) {
+		at = (b->used + align - 1) & ~(align - 1);
+		if (at <= b->cap && b->cap - at >= size)
+			break;
+		if (b->next)
+			b->next->used = 0;
 	}
 	if (!b) {
-		size_t cap = need > BLOCK_BYTES ? need : BLOCK_BYTES;
+		size_t cap = size > BLOCK_BYTES ? size : BLOCK_BYTES;
 		struct block *nb = malloc(sizeof(*nb) + cap);
 
 		if (!nb)
@@ -96,10 +121,11 @@ static void *arena_alloc(struct json_doc *doc, size_t size)
 			doc->first = nb;
 		}
 		b = nb;
+		at = 0;
 	}
 	doc->cur = b;
-	b->used += need;
-	return (char *)b->data + b->used - need;
+	b->used = at + size;
+	return (char *)b->data + at;
 }
 
 /*
@@ -132,13 +158,14 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 	return 0;
 }
 
-static void fail(struct parser *ps, const char *what)
+/* Record the first error, with its line and column; always -1. */
+static int fail(struct parser *ps, const char *what)
 {
 	size_t line = 1, col = 1;
 	const char *q;
 
 	if (ps->failed)
-		return;
+		return -1;
 	ps->failed = 1;
 	for (q = ps->start; q < ps->p && q < ps->end; q++) {
 		if (*q == '\n') {
@@ -150,6 +177,7 @@ static void fail(struct parser *ps, const char *what)
 	}
 	if (ps->errsize)
 		snprintf(ps->err, ps->errsize, "line %zu, column %zu: %s", line, col, what);
+	return -1;
 }
 
 static void skip_ws(struct parser *ps)
@@ -204,14 +232,76 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/* Parse a string at ps->p (on the opening quote). */
-static int parse_string(struct parser *ps, const char **out, size_t *outlen)
+/*
+ * Decode the escape at *qp (on the backslash; the string ends at run) into
+ * o[0..4): its length, or 0 (error recorded). A \u escape is 6 bytes and
+ * decodes to at most 4, so the decoded string is never longer than its text.
+ */
+static size_t parse_escape(struct parser *ps, const char **qp, const char *run, char *o)
+{
+	const char *q = *qp + 1;
+	unsigned cp, lo;
+	size_t n = 1;
+
+	switch (*q) {
+	case '"': o[0] = '"'; break;
+	case '\\': o[0] = '\\'; break;
+	case '/': o[0] = '/'; break;
+	case 'b': o[0] = '\b'; break;
+	case 'f': o[0] = '\f'; break;
+	case 'n': o[0] = '\n'; break;
+	case 'r': o[0] = '\r'; break;
+	case 't': o[0] = '\t'; break;
+	case 'u':
+		if (run - q < 5 || hex4(q + 1, &cp) < 0) {
+			ps->p = q;
+			fail(ps, "bad \\u escape");
+			return 0;
+		}
+		q += 4;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (run - q < 7 || q[1] != '\\' || q[2] != 'u' || hex4(q + 3, &lo) < 0 ||
+			    lo < 0xdc00 || lo > 0xdfff) {
+				ps->p = q + 1;
+				fail(ps, "unpaired surrogate in \\u escape");
+				return 0;
+			}
+			q += 6;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		} else if (cp >= 0xdc80 && cp <= 0xdcff) {
+			/* A lone \udc80-\udcff stands for one byte that is not
+			 * UTF-8 (json_put_escaped writes them): restore the byte. */
+			cp -= 0xdc00;
+			o[0] = (char)cp;
+			*qp = q + 1;
+			return 1;
+		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+			ps->p = q + 1;
+			fail(ps, "unpaired surrogate in \\u escape");
+			return 0;
+		}
+		n = put_utf8(o, cp);
+		break;
+	default:
+		ps->p = q;
+		fail(ps, "bad escape in string");
+		return 0;
+	}
+	*qp = q + 1;
+	return n;
+}
+
+/*
+ * Check the string at ps->p (on the opening quote) and decode it into a new
+ * arena buffer, *out and *outlen; with out NULL only check it (a skipped
+ * value costs no memory).
+ */
+static int parse_string(struct parser *ps, const char **out, uint32_t *outlen)
 {
 	const char *q = ps->p + 1, *run;
-	char *buf, *o;
-	size_t maxlen = 0;
+	char *buf = NULL, *o = NULL;
 
-	/* First pass: find the end and bound the decoded size (never larger). */
+	/* First pass: find the end, which bounds the decoded size. */
 	for (run = q; run < ps->end && *run != '"'; run++) {
 		if (*run == '\\') {
 			if (run + 1 >= ps->end)
@@ -219,108 +309,75 @@ static int parse_string(struct parser *ps, const char **out, size_t *outlen)
 			run++;
 		}
 	}
-	if (run >= ps->end) {
-		fail(ps, "unterminated string");
-		return -1;
+	if (run >= ps->end)
+		return fail(ps, "unterminated string");
+	if ((size_t)(run - q) >= UINT32_MAX)
+		return fail(ps, "string longer than 4 GiB");
+	if (out) {
+		buf = arena_alloc(ps->doc, (size_t)(run - q) + 1, 1);
+		if (!buf)
+			return fail(ps, "out of memory");
+		o = buf;
 	}
-	maxlen = (size_t)(run - q);
-	buf = arena_alloc(ps->doc, maxlen + 1);
-	if (!buf) {
-		fail(ps, "out of memory");
-		return -1;
-	}
-	o = buf;
 	while (q < run) {
-		unsigned char c = (unsigned char)*q;
+		const char *plain = q;
+		unsigned char c;
+		size_t n;
+		char esc[4];
 
+		/* A run of printable ASCII is copied as it is. */
+		while (q < run && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 && *q != '\\')
+			q++;
+		if (o) {
+			memcpy(o, plain, (size_t)(q - plain));
+			o += q - plain;
+		}
+		if (q == run)
+			break;
+		c = (unsigned char)*q;
 		if (c < 0x20) {
 			ps->p = q;
-			fail(ps, "control character in string");
-			return -1;
+			return fail(ps, "control character in string");
 		}
 		if (c >= 0x80) {
-			size_t n = utf8_seq((const unsigned char *)q, (size_t)(run - q));
-
+			n = utf8_seq((const unsigned char *)q, (size_t)(run - q));
 			if (!n) {
 				ps->p = q;
-				fail(ps, "invalid UTF-8 in string");
-				return -1;
+				return fail(ps, "invalid UTF-8 in string");
 			}
-			memcpy(o, q, n);
-			o += n;
+			if (o) {
+				memcpy(o, q, n);
+				o += n;
+			}
 			q += n;
 			continue;
 		}
-		if (c != '\\') {
-			*o++ = (char)c;
-			q++;
-			continue;
-		}
-		q++;
-		switch (*q) {
-		case '"': *o++ = '"'; q++; break;
-		case '\\': *o++ = '\\'; q++; break;
-		case '/': *o++ = '/'; q++; break;
-		case 'b': *o++ = '\b'; q++; break;
-		case 'f': *o++ = '\f'; q++; break;
-		case 'n': *o++ = '\n'; q++; break;
-		case 'r': *o++ = '\r'; q++; break;
-		case 't': *o++ = '\t'; q++; break;
-		case 'u': {
-			unsigned cp, lo;
-
-			if (run - q < 5 || hex4(q + 1, &cp) < 0) {
-				ps->p = q;
-				fail(ps, "bad \\u escape");
-				return -1;
-			}
-			q += 5;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (run - q < 6 || q[0] != '\\' || q[1] != 'u' || hex4(q + 2, &lo) < 0 ||
-				    lo < 0xdc00 || lo > 0xdfff) {
-					ps->p = q;
-					fail(ps, "unpaired surrogate in \\u escape");
-					return -1;
-				}
-				q += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc80 && cp <= 0xdcff) {
-				/* A lone \udc80-\udcff stands for one byte that is not
-				 * UTF-8 (json_put_escaped writes them): restore the byte. */
-				*o++ = (char)(cp - 0xdc00);
-				continue;
-			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-				ps->p = q;
-				fail(ps, "unpaired surrogate in \\u escape");
-				return -1;
-			}
-			/* A \u escape is 6 bytes and decodes to at most 4: fits. */
-			o += put_utf8(o, cp);
-			break;
-		}
-		default:
-			ps->p = q;
-			fail(ps, "bad escape in string");
+		n = parse_escape(ps, &q, run, esc);
+		if (!n)
 			return -1;
+		if (o) {
+			memcpy(o, esc, n);
+			o += n;
 		}
 	}
-	*o = '\0';
-	*out = buf;
-	*outlen = (size_t)(o - buf);
+	if (out) {
+		*o = '\0';
+		*out = buf;
+		*outlen = (uint32_t)(o - buf);
+	}
 	ps->p = run + 1;
 	return 0;
 }
 
+/* Check the number at ps->p; v (if any) gets its text. */
 static int parse_number(struct parser *ps, struct json_value *v)
 {
 	const char *q = ps->p;
 
 	if (q < ps->end && *q == '-')
 		q++;
-	if (q >= ps->end || *q < '0' || *q > '9') {
-		fail(ps, "bad number");
-		return -1;
-	}
+	if (q >= ps->end || *q < '0' || *q > '9')
+		return fail(ps, "bad number");
 	if (*q == '0')
 		q++;
 	else
@@ -330,8 +387,7 @@ static int parse_number(struct parser *ps, struct json_value *v)
 		q++;
 		if (q >= ps->end || *q < '0' || *q > '9') {
 			ps->p = q;
-			fail(ps, "bad number");
-			return -1;
+			return fail(ps, "bad number");
 		}
 		while (q < ps->end && *q >= '0' && *q <= '9')
 			q++;
@@ -342,15 +398,18 @@ static int parse_number(struct parser *ps, struct json_value *v)
 			q++;
 		if (q >= ps->end || *q < '0' || *q > '9') {
 			ps->p = q;
-			fail(ps, "bad number");
-			return -1;
+			return fail(ps, "bad number");
 		}
 		while (q < ps->end && *q >= '0' && *q <= '9')
 			q++;
 	}
-	v->type = JSON_NUMBER;
-	v->str = ps->p;
-	v->len = (size_t)(q - ps->p);
+	if ((size_t)(q - ps->p) >= UINT32_MAX)
+		return fail(ps, "number longer than 4 GiB");
+	if (v) {
+		v->type = JSON_NUMBER;
+		v->str = ps->p;
+		v->len = (uint32_t)(q - ps->p);
+	}
 	ps->p = q;
 	return 0;
 }
@@ -359,117 +418,156 @@ static int literal(struct parser *ps, const char *word, enum json_type t, struct
 {
 	size_t n = strlen(word);
 
-	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) {
-		fail(ps, "unexpected character");
-		return -1;
-	}
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+		return fail(ps, "unexpected character");
 	ps->p += n;
-	v->type = t;
+	if (v)
+		v->type = (uint8_t)t;
 	return 0;
 }
 
-static struct json_value *parse_value(struct parser *ps, unsigned depth)
-{
-	struct json_value *v, **tail;
+/* What parse_value makes of a value. */
+enum build {
+	BUILD_VALUE,		/* a node */
+	BUILD_MEMBER,		/* a node with room for its key */
+	BUILD_NOTHING,		/* check the value only */
+};
 
-	skip_ws(ps);
-	if (ps->p >= ps->end) {
-		fail(ps, "unexpected end of input");
-		return NULL;
-	}
-	v = arena_alloc(ps->doc, sizeof(*v));
+static struct json_value *new_node(struct parser *ps, enum build how)
+{
+	size_t size = how == BUILD_MEMBER ? sizeof(struct json_member) : sizeof(struct json_value);
+	struct json_value *v = arena_alloc(ps->doc, size, NODE_ALIGN);
+
 	if (!v) {
 		fail(ps, "out of memory");
 		return NULL;
 	}
-	memset(v, 0, sizeof(*v));
+	memset(v, 0, size);
+	v->member = how == BUILD_MEMBER;
+	return v;
+}
+
+/*
+ * Parse the value at ps->p, at nesting depth `depth`; *out gets its node
+ * (NULL for BUILD_NOTHING). One grammar for built and skipped values, so both
+ * are checked alike. 0 or -1.
+ */
+static int parse_value(struct parser *ps, unsigned depth, enum build how, struct json_value **out)
+{
+	struct json_value *v = NULL, **tail = NULL;
+	int is_obj;
+	char close;
+
+	*out = NULL;
+	skip_ws(ps);
+	if (ps->p >= ps->end)
+		return fail(ps, "unexpected end of input");
+	if (how != BUILD_NOTHING && !(v = new_node(ps, how)))
+		return -1;
+	*out = v;
 	switch (*ps->p) {
+	case '"':
+		if (v)
+			v->type = JSON_STRING;
+		return parse_string(ps, v ? &v->str : NULL, v ? &v->len : NULL);
+	case 't':
+		return literal(ps, "true", JSON_TRUE, v);
+	case 'f':
+		return literal(ps, "false", JSON_FALSE, v);
+	case 'n':
+		return literal(ps, "null", JSON_NULL, v);
 	case '{':
-	case '[': {
-		int is_obj = *ps->p == '{';
-		char close = is_obj ? '}' : ']';
+	case '[':
+		break;
+	default:
+		if (*ps->p != '-' && (*ps->p < '0' || *ps->p > '9'))
+			return fail(ps, "unexpected character");
+		return parse_number(ps, v);
+	}
 
-		if (depth >= JSON_MAX_DEPTH) {
-			fail(ps, "nesting too deep");
-			return NULL;
-		}
+	is_obj = *ps->p == '{';
+	close = is_obj ? '}' : ']';
+	if (depth >= JSON_MAX_DEPTH)
+		return fail(ps, "nesting too deep");
+	if (v) {
 		v->type = is_obj ? JSON_OBJECT : JSON_ARRAY;
-		ps->p++;
 		tail = &v->child;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == close) {
-			ps->p++;
-			return v;
-		}
-		for (;;) {
-			const char *key = NULL;
-			size_t klen = 0;
-			struct json_value *c;
+	}
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		return 0;
+	}
+	for (;;) {
+		enum build chow = !v ? BUILD_NOTHING : is_obj ? BUILD_MEMBER : BUILD_VALUE;
+		struct json_value *c, *none;
+		const char *key = NULL;
+		uint32_t klen = 0;
 
+		skip_ws(ps);
+		if (is_obj) {
+			if (ps->p >= ps->end || *ps->p != '"')
+				return fail(ps, "expected a string key");
+			if (parse_string(ps, v ? &key : NULL, &klen) < 0)
+				return -1;
 			skip_ws(ps);
+			if (ps->p >= ps->end || *ps->p != ':')
+				return fail(ps, "expected ':'");
+			ps->p++;
+		}
+		if (chow == BUILD_MEMBER && ps->keep && !ps->keep(ps->arg, depth, key, klen)) {
+			/* Kept as its key and its text only: the value is checked
+			 * but builds nothing. */
+			const char *text;
+
+			if (!(c = new_node(ps, BUILD_MEMBER)))
+				return -1;
+			skip_ws(ps);
+			text = ps->p;
+			if (parse_value(ps, depth + 1, BUILD_NOTHING, &none) < 0)
+				return -1;
+			if ((size_t)(ps->p - text) >= UINT32_MAX)
+				return fail(ps, "skipped value longer than 4 GiB");
+			c->type = JSON_SKIPPED;
+			c->str = text;
+			c->len = (uint32_t)(ps->p - text);
+		} else if (parse_value(ps, depth + 1, chow, &c) < 0) {
+			return -1;
+		}
+		if (v) {
+			if (v->count == UINT32_MAX)
+				return fail(ps, "more than 4294967295 members");
 			if (is_obj) {
-				if (ps->p >= ps->end || *ps->p != '"') {
-					fail(ps, "expected a string key");
-					return NULL;
-				}
-				if (parse_string(ps, &key, &klen) < 0)
-					return NULL;
-				skip_ws(ps);
-				if (ps->p >= ps->end || *ps->p != ':') {
-					fail(ps, "expected ':'");
-					return NULL;
-				}
-				ps->p++;
+				((struct json_member *)c)->key = key;
+				((struct json_member *)c)->key_len = klen;
 			}
-			c = parse_value(ps, depth + 1);
-			if (!c)
-				return NULL;
-			c->key = key;
-			c->key_len = klen;
 			*tail = c;
 			tail = &c->next;
 			v->count++;
-			skip_ws(ps);
-			if (ps->p < ps->end && *ps->p == ',') {
-				ps->p++;
-				continue;
-			}
-			if (ps->p < ps->end && *ps->p == close) {
-				ps->p++;
-				return v;
-			}
-			fail(ps, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
-			return NULL;
 		}
-	}
-	case '"':
-		v->type = JSON_STRING;
-		return parse_string(ps, &v->str, &v->len) < 0 ? NULL : v;
-	case 't':
-		return literal(ps, "true", JSON_TRUE, v) < 0 ? NULL : v;
-	case 'f':
-		return literal(ps, "false", JSON_FALSE, v) < 0 ? NULL : v;
-	case 'n':
-		return literal(ps, "null", JSON_NULL, v) < 0 ? NULL : v;
-	default:
-		if (*ps->p != '-' && (*ps->p < '0' || *ps->p > '9')) {
-			fail(ps, "unexpected character");
-			return NULL;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
 		}
-		return parse_number(ps, v) < 0 ? NULL : v;
+		if (ps->p < ps->end && *ps->p == close) {
+			ps->p++;
+			return 0;
+		}
+		return fail(ps, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
 	}
 }
 
-struct json_value *json_parse(struct json_doc *doc, const char *buf, size_t len,
-    char *errbuf, size_t errsize)
+struct json_value *json_parse_keep(struct json_doc *doc, const char *buf, size_t len,
+    json_keep_fn keep, void *arg, char *errbuf, size_t errsize)
 {
-	struct parser ps = { doc, buf, buf, buf + len, errbuf, errsize, 0 };
+	struct parser ps = { doc, buf, buf, buf + len, keep, arg, errbuf, errsize, 0 };
 	struct json_value *v;
 
 	if (errsize)
 		errbuf[0] = '\0';
-	v = parse_value(&ps, 0);
-	if (!v)
+	if (parse_value(&ps, 0, BUILD_VALUE, &v) < 0)
 		return NULL;
 	skip_ws(&ps);
 	if (ps.p != ps.end) {
@@ -479,6 +577,24 @@ struct json_value *json_parse(struct json_doc *doc, const char *buf, size_t len,
 	return v;
 }
 
+struct json_value *json_parse(struct json_doc *doc, const char *buf, size_t len,
+    char *errbuf, size_t errsize)
+{
+	return json_parse_keep(doc, buf, len, NULL, NULL, errbuf, errsize);
+}
+
+const char *json_key(const struct json_value *v, size_t *len)
+{
+	const struct json_member *m = (const struct json_member *)v;
+
+	if (!v || !v->member) {
+		*len = 0;
+		return NULL;
+	}
+	*len = m->key_len;
+	return m->key;
+}
+
 const struct json_value *json_get(const struct json_value *obj, const char *key)
 {
 	const struct json_value *c;
@@ -486,9 +602,12 @@ const struct json_value *json_get(const struct json_value *obj, const char *key)
 
 	if (!obj || obj->type != JSON_OBJECT)
 		return NULL;
-	for (c = obj->child; c; c = c->next)
-		if (c->key_len == n && memcmp(c->key, key, n) == 0)
+	for (c = obj->child; c; c = c->next) {
+		const struct json_member *m = (const struct json_member *)c;
+
+		if (m->key_len == n && memcmp(m->key, key, n) == 0)
 			return c;
+	}
 	return NULL;
 }
 

@@ -7,6 +7,10 @@
  * integers survive exactly.
  * All nodes live in a json_doc; json_doc_reset() reuses its memory, so parsing
  * one NDJSON line after another allocates nothing in steady state.
+ * Memory: a value costs 24 bytes (40 as an object member) plus its decoded
+ * string, so a tree takes at most 12 bytes per byte of input beyond its first
+ * block; members the caller has no use for can be skipped and cost nothing
+ * (json_parse_keep).
  */
 #ifndef TM_JSON_H
 #define TM_JSON_H
@@ -23,21 +27,25 @@ enum json_type {
 	JSON_STRING,
 	JSON_ARRAY,
 	JSON_OBJECT,
+	JSON_SKIPPED,		/* a member json_parse_keep was told to skip */
 };
 
 struct json_value {
-	enum json_type type;
-	/* JSON_STRING: decoded UTF-8 (NUL-terminated, may contain NULs: use len).
-	 * JSON_NUMBER: the number's text as written.
-	 * JSON_OBJECT: the key of this value when it is an object member. */
-	const char *str;
-	size_t len;
-	const char *key;
-	size_t key_len;
-	/* JSON_ARRAY / JSON_OBJECT: first child; members linked through next. */
-	struct json_value *child;
-	struct json_value *next;
-	size_t count;
+	union {
+		/* JSON_STRING: decoded UTF-8 (NUL-terminated, may contain NULs:
+		 * use len). JSON_NUMBER: the number's text as written.
+		 * JSON_SKIPPED: the value's text as written (valid JSON). */
+		const char *str;
+		/* JSON_ARRAY / JSON_OBJECT only: the first member. */
+		struct json_value *child;
+	};
+	struct json_value *next;	/* the next member of the parent */
+	union {
+		uint32_t len;		/* bytes of str */
+		uint32_t count;		/* members of an array or object */
+	};
+	uint8_t type;			/* enum json_type */
+	uint8_t member;			/* a member of an object: it has a key */
 };
 
 struct json_doc;
@@ -47,14 +55,37 @@ struct json_doc;
 struct json_doc *json_doc_new(void);
 void json_doc_free(struct json_doc *doc);
 void json_doc_reset(struct json_doc *doc);
+/* Bytes of memory the document holds (its blocks, used or not). */
+size_t json_doc_memory(const struct json_doc *doc);
 
 /*
  * Parse exactly one JSON value from buf[0..len) (surrounding whitespace allowed).
  * Returns the root, or NULL with a message in errbuf ("line 1, column 7:
- * expected ':'"). The tree stays valid until json_doc_reset/json_doc_free.
+ * expected ':'"). The tree stays valid until json_doc_reset/json_doc_free, and
+ * as long as buf (numbers and skipped members point into it). Strings and
+ * skipped values are limited to 4 GiB - 1 bytes, containers to 2^32 - 1
+ * members.
  */
 struct json_value *json_parse(struct json_doc *doc, const char *buf, size_t len,
     char *errbuf, size_t errsize);
+
+/*
+ * Which members of an object to build: `depth` is the object's own nesting
+ * depth (0 for the top-level value). A member refused is still checked like
+ * any other value, but only its node is built: type JSON_SKIPPED, its key, and
+ * its text in str/len, which json_parse can read later if needed.
+ */
+typedef int (*json_keep_fn)(void *arg, unsigned depth, const char *key, size_t len);
+
+/* json_parse, building only the members keep() accepts (all when keep is NULL). */
+struct json_value *json_parse_keep(struct json_doc *doc, const char *buf, size_t len,
+    json_keep_fn keep, void *arg, char *errbuf, size_t errsize);
+
+/*
+ * The key of an object member, decoded like a string (NUL-terminated, may
+ * contain NULs: use *len), or NULL for other values.
+ */
+const char *json_key(const struct json_value *v, size_t *len);
 
 /* Object member by key, or NULL. */
 const struct json_value *json_get(const struct json_value *obj, const char *key);

@@ -1,6 +1,7 @@
 /*
  * jsongraph.c - JSON call graphs (PyCG adjacency, r2 agCj, nodes/edges) into an
- * sgraph, on top of the json.h tree parser.
+ * sgraph, on top of the json.h tree parser. Members no form uses are skipped
+ * by the parser: however large, they cost no memory.
  */
 #include "jsongraph.h"
 #include "json.h"
@@ -216,17 +217,67 @@ static int jg_plain(struct jg *j, const struct json_value *nodes,
 	return SG_OK;
 }
 
+/*
+ * The members worth building. At the top level only "nodes" and "edges": the
+ * others are either the callers of an adjacency object, built one at a time
+ * later (jg_adjacency_object), or unused in the plain form. In the
+ * objects below (r2 functions, plain nodes and edges) only the keys read.
+ */
+static int jg_keep(void *arg, unsigned depth, const char *key, size_t len)
+{
+	static const char *const top[] = { "nodes", "edges", NULL };
+	static const char *const inner[] = { "name", "imports", "file", "line", "col",
+		"external", "address_taken", "caller", "callee", "indirect", NULL };
+	const char *const *k;
+
+	for (k = depth ? inner : top; *k; k++)
+		if (strlen(*k) == len && memcmp(*k, key, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The members of an adjacency object, each caller built alone in `sub` from
+ * its text if the parser skipped it, so memory follows the largest caller.
+ */
+static void jg_adjacency_object(struct jg *j, const struct json_value *root,
+    struct json_doc *sub)
+{
+	for (const struct json_value *m = root->child; m && j->status == SG_OK; m = m->next) {
+		const struct json_value *callees = m;
+		size_t klen;
+		const char *key = json_key(m, &klen);
+
+		if (m->type == JSON_SKIPPED) {
+			char jerr[200];
+
+			/* Checked by the first parse: only memory can fail here. */
+			json_doc_reset(sub);
+			callees = json_parse(sub, m->str, m->len, jerr, sizeof jerr);
+			if (!callees) {
+				jg_nomem(j);
+				return;
+			}
+		}
+		jg_adjacency(j, key, klen, callees, "caller");
+	}
+}
+
 int jsongraph_parse_buffer(struct sgraph *g, const char *buf, size_t len, const char *name,
     char *err, size_t errsize)
 {
 	struct jg j = { g, name ? name : "<input>", err, errsize, SG_OK, NULL, 0 };
 	if (errsize)
 		err[0] = '\0';
-	struct json_doc *doc = json_doc_new();
-	if (!doc)
+	struct json_doc *doc = json_doc_new(), *sub = json_doc_new();
+	if (!doc || !sub) {
+		json_doc_free(doc);
+		json_doc_free(sub);
 		return jg_nomem(&j);
+	}
 	char jerr[200];
-	const struct json_value *root = json_parse(doc, buf, len, jerr, sizeof jerr);
+	const struct json_value *root = json_parse_keep(doc, buf, len, jg_keep, NULL, jerr,
+	    sizeof jerr);
 	if (!root) {
 		jg_fail(&j, "%s", jerr);
 	} else if (root->type == JSON_ARRAY) {
@@ -247,14 +298,13 @@ int jsongraph_parse_buffer(struct sgraph *g, const char *buf, size_t len, const 
 		if (nodes && edges) {
 			jg_plain(&j, nodes, edges);
 		} else {
-			for (const struct json_value *m = root->child; m && j.status == SG_OK;
-			    m = m->next)
-				jg_adjacency(&j, m->key, m->key_len, m, "caller");
+			jg_adjacency_object(&j, root, sub);
 		}
 	} else {
 		jg_fail(&j, "expected an object or an array at the top level");
 	}
 	json_doc_free(doc);
+	json_doc_free(sub);
 	free(j.path);
 	return j.status;
 }

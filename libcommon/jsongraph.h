@@ -13,8 +13,9 @@
  *            "indirect": true is an indirect call site of the caller.
  * A name "path/file.c:name" is the TU-local function name of path/file.c (as in
  * GCC's .ci files). Callers and declared nodes are SG_NODE_DEFINED; "external"
- * nodes SG_NODE_DECLARED. Unknown keys are ignored. Errors are SG_EDATA with
- * "FILE: what is wrong" (JSON syntax errors with line and column).
+ * nodes SG_NODE_DECLARED. Unknown keys are ignored: their values are checked
+ * but never built, so they cost no memory. Errors are SG_EDATA with "FILE:
+ * what is wrong" (JSON syntax errors with line and column).
  */
 #ifndef TM_JSONGRAPH_H
 #define TM_JSONGRAPH_H

@@ -7,8 +7,10 @@
  */
 #include "ndjson.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "mem.h"
@@ -330,6 +332,9 @@ struct ndjson_encoder {
 	size_t modh_cap;
 	char *scratch;
 	size_t scratch_cap;
+	/* ndjson_encode_fd's line buffer, at most NDJSON_LINE_MAX + 1 bytes. */
+	char *line;
+	size_t line_cap;
 	/* Where the current line came from, for messages. */
 	const char *name;
 	unsigned long lineno;
@@ -361,6 +366,7 @@ void ndjson_encoder_free(struct ndjson_encoder *e)
 	strtab_free(&e->modkeys);
 	free(e->modh);
 	free(e->scratch);
+	free(e->line);
 	free(e);
 }
 
@@ -374,7 +380,20 @@ static int fail(struct ndjson_encoder *e, const char *key, const char *what)
 	return -1;
 }
 
-/* A writer failure (string too long, out of memory) reported at this line. */
+/*
+ * A string longer than a stream can hold: refused here, where the line is
+ * known, rather than by the writer.
+ */
+static int too_long(struct ndjson_encoder *e, const char *key, const char *what, size_t len)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "%s of %zu bytes exceeds the %u-byte limit", what, len,
+	    (unsigned)ES_STRING_MAX);
+	return fail(e, key, msg);
+}
+
+/* A writer failure (out of memory, I/O) reported at this line. */
 static int writer_failed(struct ndjson_encoder *e)
 {
 	return e->err->code ? -1 : 0;
@@ -407,36 +426,105 @@ static int get_str(struct ndjson_encoder *e, const struct json_value *o, const c
 	return 1;
 }
 
-/* Every member key must be in the allowed list (NULL-terminated). */
+/* get_str for a string the stream will hold: at most ES_STRING_MAX bytes. */
+static int get_stream_str(struct ndjson_encoder *e, const struct json_value *o, const char *key,
+    const char **out, size_t *len)
+{
+	size_t n = 0;
+	int r = get_str(e, o, key, out, &n);
+
+	if (r > 0 && n > ES_STRING_MAX)
+		return too_long(e, key, "string", n);
+	if (len)
+		*len = n;
+	return r;
+}
+
+/*
+ * The members each type of line may have; a node's attributes are named after
+ * its role ("caller_build_id"). Lengths are kept to compare quickly: every
+ * member of every line is looked up here, twice.
+ */
+struct key {
+	const char *name;
+	size_t len;
+};
+
+#define KEY(s) { s, sizeof(s) - 1 }
+
+static const struct key header_keys[] = { KEY("type"), KEY("format"), KEY("major"),
+	KEY("minor"), KEY("producer"), KEY("host"), KEY("source"), KEY("start"), KEY("end"),
+	KEY("params"), { NULL, 0 } };
+static const struct key module_keys[] = { KEY("type"), KEY("name"), KEY("path"), KEY("purl"),
+	KEY("build_id_kind"), KEY("build_id"), { NULL, 0 } };
+static const struct key edge_keys[] = { KEY("type"), KEY("caller"), KEY("callee"),
+	KEY("count"), KEY("first_seen"), KEY("last_seen"), KEY("evidence"), KEY("confidence"),
+	KEY("class"), KEY("site"), KEY("window_start"), KEY("window_end"), KEY("host"),
+	KEY("pid"), KEY("comm"), KEY("container"), KEY("cgroup"), { NULL, 0 } };
+static const struct key edge_nodes[] = { KEY("caller"), KEY("callee"), { NULL, 0 } };
+static const struct key coverage_keys[] = { KEY("type"), KEY("node"), KEY("method"),
+	KEY("start"), KEY("end"), KEY("host"), KEY("pid"), KEY("comm"), KEY("container"),
+	KEY("cgroup"), { NULL, 0 } };
+static const struct key coverage_nodes[] = { KEY("node"), { NULL, 0 } };
+static const struct key trailer_keys[] = { KEY("type"), KEY("records"), KEY("edges"),
+	KEY("losses"), { NULL, 0 } };
+static const struct key node_attrs[] = { KEY("build_id"), KEY("offset"), KEY("flags"),
+	KEY("state"), KEY("file"), KEY("line"), KEY("module"), { NULL, 0 } };
+/* Every key of any type of line, edge lines' first. */
+static const struct key any_keys[] = { KEY("type"), KEY("caller"), KEY("callee"),
+	KEY("count"), KEY("first_seen"), KEY("last_seen"), KEY("evidence"), KEY("confidence"),
+	KEY("class"), KEY("site"), KEY("window_start"), KEY("window_end"), KEY("host"),
+	KEY("pid"), KEY("comm"), KEY("container"), KEY("cgroup"), KEY("node"), KEY("method"),
+	KEY("start"), KEY("end"), KEY("name"), KEY("path"), KEY("purl"), KEY("build_id_kind"),
+	KEY("build_id"), KEY("format"), KEY("major"), KEY("minor"), KEY("producer"),
+	KEY("source"), KEY("params"), KEY("records"), KEY("edges"), KEY("losses"), { NULL, 0 } };
+static const struct key any_nodes[] = { KEY("caller"), KEY("callee"), KEY("node"), { NULL, 0 } };
+
+static int is_key(const struct key *list, const char *k, size_t len)
+{
+	for (; list && list->name; list++)
+		if (list->len == len && memcmp(list->name, k, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* "caller_build_id": a node attribute of one of the node roles. */
+static int is_node_key(const struct key *roles, const char *k, size_t len)
+{
+	for (; roles && roles->name; roles++) {
+		size_t pl = roles->len;
+
+		if (len > pl + 1 && k[pl] == '_' && memcmp(k, roles->name, pl) == 0)
+			return is_key(node_attrs, k + pl + 1, len - pl - 1);
+	}
+	return 0;
+}
+
+/*
+ * json_parse_keep's filter: a top-level member that no type of line has is
+ * refused anyway ("unknown key"), so its value is only checked, never built,
+ * and costs no memory however large it is.
+ */
+static int known_key(void *arg, unsigned depth, const char *k, size_t len)
+{
+	return depth > 0 || is_node_key(any_nodes, k, len) || is_key(any_keys, k, len);
+}
+
+/* Every member of o must be in keys, or a node attribute of one of roles. */
 static int check_keys(struct ndjson_encoder *e, const struct json_value *o,
-    const char *const *allowed, const char *const *prefixed)
+    const struct key *keys, const struct key *roles)
 {
 	const struct json_value *c;
 
 	for (c = o->child; c; c = c->next) {
-		const char *const *a;
-		int ok = 0;
+		size_t len;
+		const char *k = json_key(c, &len);
 
-		for (a = allowed; *a && !ok; a++)
-			ok = strlen(*a) == c->key_len && memcmp(*a, c->key, c->key_len) == 0;
-		/* prefixed: "caller_build_id" style keys for each node prefix. */
-		for (a = prefixed; a && *a && !ok; a++) {
-			static const char *const attrs[] = { "build_id", "offset", "flags", "state",
-				"file", "line", "module", NULL };
-			size_t pl = strlen(*a);
-			const char *const *t;
+		if (!is_key(keys, k, len) && !is_node_key(roles, k, len)) {
+			char name[64];
 
-			if (c->key_len <= pl + 1 || memcmp(c->key, *a, pl) != 0 || c->key[pl] != '_')
-				continue;
-			for (t = attrs; *t && !ok; t++)
-				ok = strlen(*t) == c->key_len - pl - 1 &&
-				    memcmp(*t, c->key + pl + 1, c->key_len - pl - 1) == 0;
-		}
-		if (!ok) {
-			char k[64];
-
-			snprintf(k, sizeof(k), "%.*s", (int)(c->key_len < 60 ? c->key_len : 60), c->key);
-			return fail(e, k, "unknown key");
+			snprintf(name, sizeof(name), "%.*s", (int)(len < 60 ? len : 60), k);
+			return fail(e, name, "unknown key");
 		}
 	}
 	return 0;
@@ -467,8 +555,6 @@ static int ensure_segment(struct ndjson_encoder *e)
 
 static int encode_header(struct ndjson_encoder *e, const struct json_value *o)
 {
-	static const char *const keys[] = { "type", "format", "major", "minor",
-		"producer", "host", "source", "start", "end", "params", NULL };
 	struct es_header h;
 	struct es_param *params = NULL;
 	const struct json_value *p, *c;
@@ -476,7 +562,7 @@ static int encode_header(struct ndjson_encoder *e, const struct json_value *o)
 	uint64_t v;
 	int r;
 
-	if (check_keys(e, o, keys, NULL) < 0)
+	if (check_keys(e, o, header_keys, NULL) < 0)
 		return -1;
 	memset(&h, 0, sizeof(h));
 	if ((r = get_str(e, o, "format", &format, NULL)) < 0)
@@ -489,8 +575,9 @@ static int encode_header(struct ndjson_encoder *e, const struct json_value *o)
 		return fail(e, "major", "unsupported format version");
 	if (get_u64(e, o, "minor", &v, UINT32_MAX) < 0)
 		return -1;
-	if (get_str(e, o, "producer", &h.producer, NULL) < 0 || get_str(e, o, "host", &h.host, NULL) < 0 ||
-	    get_str(e, o, "source", &h.source, NULL) < 0 ||
+	if (get_stream_str(e, o, "producer", &h.producer, NULL) < 0 ||
+	    get_stream_str(e, o, "host", &h.host, NULL) < 0 ||
+	    get_stream_str(e, o, "source", &h.source, NULL) < 0 ||
 	    get_u64(e, o, "start", &h.start_ns, UINT64_MAX) < 0 ||
 	    get_u64(e, o, "end", &h.end_ns, UINT64_MAX) < 0)
 		return -1;
@@ -508,12 +595,18 @@ static int encode_header(struct ndjson_encoder *e, const struct json_value *o)
 			return -1;
 		}
 		for (c = p->child; c; c = c->next, i++) {
+			size_t klen;
+
 			if (c->type != JSON_STRING) {
 				free(params);
 				return fail(e, "params", "expected an object of strings");
 			}
-			params[i].key = c->key;
+			params[i].key = json_key(c, &klen);
 			params[i].value = c->str;
+			if (klen > ES_STRING_MAX || c->len > ES_STRING_MAX) {
+				free(params);
+				return too_long(e, "params", "string", klen > c->len ? klen : c->len);
+			}
 		}
 		h.params = params;
 		h.nparams = p->count;
@@ -560,8 +653,6 @@ static int remember_module(struct ndjson_encoder *e, const char *name, size_t nl
 
 static int encode_module(struct ndjson_encoder *e, const struct json_value *o)
 {
-	static const char *const keys[] = { "type", "name", "path", "purl", "build_id_kind",
-		"build_id", NULL };
 	struct es_module m;
 	const char *name = NULL, *kind = NULL, *bid = NULL;
 	size_t nlen = 0, klen = 0, blen = 0, plen = 0, ulen = 0;
@@ -569,13 +660,14 @@ static int encode_module(struct ndjson_encoder *e, const struct json_value *o)
 	int r, k;
 
 	memset(&m, 0, sizeof(m));
-	if (check_keys(e, o, keys, NULL) < 0 || ensure_segment(e) < 0)
+	if (check_keys(e, o, module_keys, NULL) < 0 || ensure_segment(e) < 0)
 		return -1;
-	if ((r = get_str(e, o, "name", &name, &nlen)) <= 0)
+	if ((r = get_stream_str(e, o, "name", &name, &nlen)) <= 0)
 		return r < 0 ? -1 : fail(e, "name", "missing");
 	if (nlen == 0 || memchr(name, '\0', nlen))
 		return fail(e, "name", "empty or contains NUL");
-	if (get_str(e, o, "path", &m.path, &plen) < 0 || get_str(e, o, "purl", &m.purl, &ulen) < 0 ||
+	if (get_stream_str(e, o, "path", &m.path, &plen) < 0 ||
+	    get_stream_str(e, o, "purl", &m.purl, &ulen) < 0 ||
 	    get_str(e, o, "build_id_kind", &kind, &klen) < 0 || get_str(e, o, "build_id", &bid, &blen) < 0)
 		return -1;
 	if ((m.path && memchr(m.path, '\0', plen)) || (m.purl && memchr(m.purl, '\0', ulen)))
@@ -666,6 +758,8 @@ static int encode_node(struct ndjson_encoder *e, const struct json_value *o, con
 	}
 	if (bang) {
 		mlen = (size_t)(bang - spec);
+		if (slen - mlen - 1 > ES_STRING_MAX)
+			return too_long(e, prefix, "symbol", slen - mlen - 1);
 		n.symbol = es_writer_string(e->w, bang + 1, slen - mlen - 1);
 		if (!n.symbol)
 			return -1;
@@ -694,6 +788,8 @@ static int encode_node(struct ndjson_encoder *e, const struct json_value *o, con
 	}
 	if (mlen == 0 || memchr(spec, '\0', mlen))
 		return fail(e, prefix, "empty module name");
+	if (mlen > ES_STRING_MAX)
+		return too_long(e, prefix, "module name", mlen);
 	if (node_module(e, prefix, spec, mlen, bid, blen, &n.module) < 0)
 		return -1;
 	snprintf(key, sizeof(key), "%s_offset", prefix);
@@ -730,7 +826,7 @@ static int encode_node(struct ndjson_encoder *e, const struct json_value *o, con
 		n.state = (uint32_t)s;
 	}
 	snprintf(key, sizeof(key), "%s_file", prefix);
-	if (get_str(e, o, key, &file, &flen) < 0)
+	if (get_stream_str(e, o, key, &file, &flen) < 0)
 		return -1;
 	if (file && !(n.file = es_writer_string(e->w, file, flen)))
 		return -1;
@@ -752,15 +848,15 @@ static int encode_context(struct ndjson_encoder *e, const struct json_value *o, 
 
 	memset(&c, 0, sizeof(c));
 	*out = 0;
-	if ((r = get_str(e, o, "host", &s, &len)) < 0)
+	if ((r = get_stream_str(e, o, "host", &s, &len)) < 0)
 		return -1;
 	if (r && !(c.host = es_writer_string(e->w, s, len)))
 		return -1;
-	if ((r = get_str(e, o, "comm", &s, &len)) < 0)
+	if ((r = get_stream_str(e, o, "comm", &s, &len)) < 0)
 		return -1;
 	if (r && !(c.comm = es_writer_string(e->w, s, len)))
 		return -1;
-	if ((r = get_str(e, o, "container", &s, &len)) < 0)
+	if ((r = get_stream_str(e, o, "container", &s, &len)) < 0)
 		return -1;
 	if (r && !(c.container = es_writer_string(e->w, s, len)))
 		return -1;
@@ -777,10 +873,6 @@ static int encode_context(struct ndjson_encoder *e, const struct json_value *o, 
 
 static int encode_edge(struct ndjson_encoder *e, const struct json_value *o)
 {
-	static const char *const keys[] = { "type", "caller", "callee", "count", "first_seen",
-		"last_seen", "evidence", "confidence", "class", "site", "window_start", "window_end",
-		"host", "pid", "comm", "container", "cgroup", NULL };
-	static const char *const prefixes[] = { "caller", "callee", NULL };
 	const struct json_value *ev;
 	struct es_edge x;
 	const char *s;
@@ -789,7 +881,7 @@ static int encode_edge(struct ndjson_encoder *e, const struct json_value *o)
 	int r, hs, he;
 
 	memset(&x, 0, sizeof(x));
-	if (check_keys(e, o, keys, prefixes) < 0 || ensure_segment(e) < 0)
+	if (check_keys(e, o, edge_keys, edge_nodes) < 0 || ensure_segment(e) < 0)
 		return -1;
 	if (encode_node(e, o, "caller", &x.caller) < 0 || encode_node(e, o, "callee", &x.callee) < 0)
 		return -1;
@@ -823,7 +915,7 @@ static int encode_edge(struct ndjson_encoder *e, const struct json_value *o)
 			return fail(e, "class", "unknown edge class");
 		x.edge_class = (uint8_t)c;
 	}
-	if ((r = get_str(e, o, "site", &s, &len)) < 0)
+	if ((r = get_stream_str(e, o, "site", &s, &len)) < 0)
 		return -1;
 	if (r && !(x.site = es_writer_string(e->w, s, len)))
 		return -1;
@@ -841,16 +933,13 @@ static int encode_edge(struct ndjson_encoder *e, const struct json_value *o)
 
 static int encode_coverage(struct ndjson_encoder *e, const struct json_value *o)
 {
-	static const char *const keys[] = { "type", "node", "method", "start", "end", "host", "pid",
-		"comm", "container", "cgroup", NULL };
-	static const char *const prefixes[] = { "node", NULL };
 	struct es_coverage c;
 	const char *s;
 	size_t len;
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	if (check_keys(e, o, keys, prefixes) < 0 || ensure_segment(e) < 0)
+	if (check_keys(e, o, coverage_keys, coverage_nodes) < 0 || ensure_segment(e) < 0)
 		return -1;
 	if (encode_node(e, o, "node", &c.node) < 0)
 		return -1;
@@ -871,11 +960,10 @@ static int encode_coverage(struct ndjson_encoder *e, const struct json_value *o)
 
 static int encode_trailer(struct ndjson_encoder *e, const struct json_value *o)
 {
-	static const char *const keys[] = { "type", "records", "edges", "losses", NULL };
 	const struct json_value *l, *c;
 	uint64_t v;
 
-	if (check_keys(e, o, keys, NULL) < 0 || ensure_segment(e) < 0)
+	if (check_keys(e, o, trailer_keys, NULL) < 0 || ensure_segment(e) < 0)
 		return -1;
 	/* records and edges are recomputed by the writer. */
 	if (get_u64(e, o, "records", &v, UINT64_MAX) < 0 || get_u64(e, o, "edges", &v, UINT64_MAX) < 0)
@@ -886,19 +974,28 @@ static int encode_trailer(struct ndjson_encoder *e, const struct json_value *o)
 			return fail(e, "losses", "expected an object of counts");
 		for (c = l->child; c; c = c->next) {
 			char name[256];
+			size_t klen;
+			const char *k = json_key(c, &klen);
 
 			if (json_u64(c, &v) < 0)
 				return fail(e, "losses", "expected an object of counts");
-			if (c->key_len == 0 || c->key_len >= sizeof(name) || memchr(c->key, '\0', c->key_len))
+			if (klen == 0 || klen >= sizeof(name) || memchr(k, '\0', klen))
 				return fail(e, "losses", "bad loss name");
-			memcpy(name, c->key, c->key_len);
-			name[c->key_len] = '\0';
+			memcpy(name, k, klen);
+			name[klen] = '\0';
 			if (es_writer_loss(e->w, name, v) < 0)
 				return -1;
 		}
 	}
 	e->in_segment = 0;
 	return es_writer_end(e->w);
+}
+
+static int line_too_long(struct ndjson_encoder *e, const char *name, unsigned long lineno)
+{
+	tm_err_set(e->err, TM_EXIT_DATA, "%s:%lu: line longer than %zu MiB", name, lineno,
+	    NDJSON_LINE_MAX >> 20);
+	return -1;
 }
 
 int ndjson_encode_line(struct ndjson_encoder *e, const char *line, size_t len, const char *name,
@@ -909,6 +1006,8 @@ int ndjson_encode_line(struct ndjson_encoder *e, const char *line, size_t len, c
 	size_t i;
 	int r;
 
+	if (len > NDJSON_LINE_MAX)
+		return line_too_long(e, name, lineno);
 	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
 		;
 	if (i == len)
@@ -917,7 +1016,7 @@ int ndjson_encode_line(struct ndjson_encoder *e, const char *line, size_t len, c
 	e->lineno = lineno;
 	e->type = "line";
 	json_doc_reset(e->doc);
-	o = json_parse(e->doc, line, len, msg, sizeof(msg));
+	o = json_parse_keep(e->doc, line, len, known_key, NULL, msg, sizeof(msg));
 	if (!o)
 		return fail(e, NULL, msg);
 	if (o->type != JSON_OBJECT)
@@ -952,4 +1051,64 @@ int ndjson_encoder_finish(struct ndjson_encoder *e)
 		return 0;
 	e->in_segment = 0;
 	return es_writer_end(e->w);
+}
+
+int ndjson_encode_fd(struct ndjson_encoder *e, int fd, const char *name)
+{
+	/* e->line[start..len) is unread; no newline in [start..scan). */
+	size_t len = 0, start = 0, scan = 0;
+	unsigned long lineno = 0;
+	int eof = 0;
+
+	for (;;) {
+		char *nl = len > scan ? memchr(e->line + scan, '\n', len - scan) : NULL;
+		size_t end;
+
+		if (!nl && !eof) {
+			ssize_t n;
+
+			/* No whole line buffered: keep the partial one, read more. */
+			scan = len;
+			if (start) {
+				memmove(e->line, e->line + start, len - start);
+				len -= start;
+				scan -= start;
+				start = 0;
+			}
+			if (len == e->line_cap) {
+				size_t cap = e->line_cap ? e->line_cap * 2 : (size_t)64 << 10;
+				char *p;
+
+				/* Full at the limit, without a newline: refused before
+				 * another byte of it is buffered. */
+				if (e->line_cap > NDJSON_LINE_MAX)
+					return line_too_long(e, name, lineno + 1);
+				if (cap > NDJSON_LINE_MAX + 1)
+					cap = NDJSON_LINE_MAX + 1;
+				if (!(p = realloc(e->line, cap))) {
+					tm_err_set(e->err, TM_EXIT_ENV, "out of memory");
+					return -1;
+				}
+				e->line = p;
+				e->line_cap = cap;
+			}
+			n = read(fd, e->line + len, e->line_cap - len);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				tm_err_errno(e->err, TM_EXIT_ENV, errno, "%s: read error", name);
+				return -1;
+			}
+			if (n == 0)
+				eof = 1;
+			len += (size_t)n;
+			continue;
+		}
+		if (!nl && start == len)
+			return 0;
+		end = nl ? (size_t)(nl - e->line) : len;
+		if (ndjson_encode_line(e, e->line + start, end - start, name, ++lineno) < 0)
+			return -1;
+		start = scan = nl ? end + 1 : len;
+	}
 }

@@ -1,5 +1,6 @@
 /*
- * test_json.c - the JSON parser: values, escapes, numbers, errors, limits.
+ * test_json.c - the JSON parser: values, escapes, numbers, errors, limits,
+ * memory per byte of input, and skipped members.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,134 @@ static void test_reuse(void)
 		CHECK(parse(i % 2 ? big : "{\"k\":[1,2,3]}", err) != NULL);
 }
 
+/* A JSON array of n copies of item, separated by commas. */
+static char *repeat(const char *open, const char *item, size_t n, const char *close, size_t *len)
+{
+	size_t il = strlen(item), ol = strlen(open), cl = strlen(close), i;
+	char *s = malloc(ol + n * (il + 1) + cl + 1), *o = s;
+
+	memcpy(o, open, ol);
+	o += ol;
+	for (i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		memcpy(o, item, il);
+		o += il;
+	}
+	memcpy(o, close, cl + 1);
+	*len = (size_t)(o - s) + cl;
+	return s;
+}
+
+static void test_memory_bound(void)
+{
+	/* The densest inputs: a node per 2 bytes ("0,"), per 3 ("[]," and
+	 * "\"\","), a member per 5 ("\"\":0,"). None costs more than 12 bytes
+	 * of memory per byte of input (plus the first block). */
+	static const char *const shapes[][3] = {
+		{ "[", "0", "]" }, { "[", "[]", "]" }, { "[", "\"\"", "]" }, { "{", "\"\":0", "}" },
+		{ "[", "{}", "]" }, { "[", "[0]", "]" }, { "{", "\"a\":\"\"", "}" },
+	};
+	size_t i, len;
+
+	CHECK(sizeof(void *) != 8 || sizeof(struct json_value) == 24);
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct json_doc *d = json_doc_new();
+		char *s = repeat(shapes[i][0], shapes[i][1], 200000, shapes[i][2], &len);
+		char err[128];
+
+		CHECK(json_parse(d, s, len, err, sizeof(err)) != NULL);
+		if (json_doc_memory(d) > 12 * len + (128 << 10))
+			fprintf(stderr, "shape %s: %zu bytes for %zu\n", shapes[i][1],
+			    json_doc_memory(d), len);
+		CHECK(json_doc_memory(d) <= 12 * len + (128 << 10));
+		json_doc_free(d);
+		free(s);
+	}
+}
+
+static int keep_a(void *arg, unsigned depth, const char *key, size_t len)
+{
+	unsigned *max_depth = arg;
+
+	if (depth > *max_depth)
+		*max_depth = depth;
+	return len == 1 && key[0] == 'a';
+}
+
+static void test_keep(void)
+{
+	const char text[] = "{\"a\": {\"a\": 1, \"b\": [2]}, \"b\": {\"x\": [1, \"\\u00e9\"]}}";
+	const char bx[] = "{\"x\": [1, \"\\u00e9\"]}";
+	const struct json_value *v, *a, *b, *c;
+	unsigned max_depth = 0;
+	size_t klen;
+	char err[128];
+
+	json_doc_reset(doc);
+	v = json_parse_keep(doc, text, strlen(text), keep_a, &max_depth, err, sizeof(err));
+	CHECK(v && v->type == JSON_OBJECT && v->count == 2);
+	CHECK(max_depth == 1);
+	a = json_get(v, "a");
+	CHECK(a && a->type == JSON_OBJECT && a->count == 2);
+	CHECK(json_key(a, &klen) && klen == 1 && json_key(a, &klen)[0] == 'a');
+	CHECK(json_key(v, &klen) == NULL && klen == 0);
+	/* Skipped members keep their key and their text, which parses. */
+	c = json_get(a, "b");
+	CHECK(c && c->type == JSON_SKIPPED && c->len == 3 && memcmp(c->str, "[2]", 3) == 0);
+	b = json_get(v, "b");
+	CHECK(b && b->type == JSON_SKIPPED);
+	CHECK(b && b->len == strlen(bx) && memcmp(b->str, bx, b->len) == 0);
+	CHECK(json_key(b, &klen) && klen == 1);
+	c = json_parse(doc, b->str, b->len, err, sizeof(err));
+	CHECK(c && c->type == JSON_OBJECT && json_get(c, "x")->count == 2);
+	/* Array elements have no key. */
+	CHECK(c && json_key(json_get(c, "x")->child, &klen) == NULL);
+}
+
+static void test_keep_checks(void)
+{
+	/* A skipped value is checked like any other: same errors, same places. */
+	static const char *const bad[] = {
+		"{\"b\": [1,]}", "{\"b\": \"\\x\"}", "{\"b\": {\"k\" 1}}", "{\"b\": \"a\xff\"}",
+		"{\"b\": tru}", "{\"b\": [1] x}", "{\"b\": \"\\ud800\"}", "{\"b\": 01}",
+	};
+	char err[128], kerr[128], deep[300];
+	size_t i;
+	unsigned depth = 0;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_doc_reset(doc);
+		CHECK(json_parse(doc, bad[i], strlen(bad[i]), err, sizeof(err)) == NULL);
+		CHECK(json_parse_keep(doc, bad[i], strlen(bad[i]), keep_a, &depth, kerr,
+		    sizeof(kerr)) == NULL);
+		CHECK_STR(kerr, err);
+	}
+	strcpy(deep, "{\"b\":");
+	for (i = 0; i < 100; i++)
+		deep[5 + i] = '[';
+	deep[105] = '\0';
+	json_doc_reset(doc);
+	CHECK(json_parse_keep(doc, deep, strlen(deep), keep_a, &depth, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "nesting too deep") != NULL);
+}
+
+static void test_keep_costs_nothing(void)
+{
+	/* 2 MB of numbers under a skipped key: the tree is one node. */
+	struct json_doc *d = json_doc_new();
+	size_t len;
+	char *s = repeat("{\"a\":1,\"b\":[", "0", 1000000, "]}", &len);
+	unsigned depth = 0;
+	char err[128];
+	const struct json_value *v = json_parse_keep(d, s, len, keep_a, &depth, err, sizeof(err));
+
+	CHECK(v && v->count == 2 && json_get(v, "b")->type == JSON_SKIPPED);
+	CHECK(json_doc_memory(d) <= (128 << 10));
+	json_doc_free(d);
+	free(s);
+}
+
 int main(void)
 {
 	doc = json_doc_new();
@@ -169,6 +298,10 @@ int main(void)
 	RUN(test_escape_round_trip);
 	RUN(test_bytes_round_trip);
 	RUN(test_reuse);
+	RUN(test_memory_bound);
+	RUN(test_keep);
+	RUN(test_keep_checks);
+	RUN(test_keep_costs_nothing);
 	json_doc_free(doc);
 	UNIT_END();
 }
