@@ -123,69 +123,12 @@ static int read_input(const struct options *o, const char *path, FILE *out, stru
 /* Read NDJSON lines of at most 64 MiB from fd and encode them. */
 static int encode_input(const char *path, struct ndjson_encoder *enc, struct tm_err *err)
 {
-	const size_t max_line = (size_t)64 << 20;
-	const char *name = cli_input_name(path);
-	char *buf = NULL, *nl;
-	size_t cap = 0, len = 0, start = 0;
-	unsigned long lineno = 0;
-	int fd, rc = 0, eof = 0;
+	int fd, rc;
 
 	fd = cli_open_input(path, err);
 	if (fd < 0)
 		return -1;
-	while (rc == 0) {
-		nl = len > start ? memchr(buf + start, '\n', len - start) : NULL;
-		if (!nl && !eof) {
-			ssize_t n;
-
-			if (start) {
-				memmove(buf, buf + start, len - start);
-				len -= start;
-				start = 0;
-			}
-			if (len == cap) {
-				size_t ncap = cap ? cap * 2 : 1 << 16;
-				char *nb;
-
-				if (cap >= max_line + 1) {
-					tm_err_set(err, TM_EXIT_DATA, "%s:%lu: line longer than 64 MiB", name,
-					    lineno + 1);
-					rc = -1;
-					break;
-				}
-				nb = realloc(buf, ncap);
-				if (!nb) {
-					tm_err_set(err, TM_EXIT_ENV, "out of memory");
-					rc = -1;
-					break;
-				}
-				buf = nb;
-				cap = ncap;
-			}
-			n = read(fd, buf + len, cap - len);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				tm_err_errno(err, TM_EXIT_ENV, errno, "%s: read error", name);
-				rc = -1;
-				break;
-			}
-			if (n == 0)
-				eof = 1;
-			len += (size_t)n;
-			continue;
-		}
-		if (!nl && start == len)
-			break;
-		lineno++;
-		{
-			size_t end = nl ? (size_t)(nl - buf) : len;
-
-			rc = ndjson_encode_line(enc, buf + start, end - start, name, lineno);
-			start = nl ? end + 1 : len;
-		}
-	}
-	free(buf);
+	rc = ndjson_encode_fd(enc, fd, cli_input_name(path));
 	cli_close_input(fd);
 	return rc;
 }
