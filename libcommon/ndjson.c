@@ -101,6 +101,20 @@ static void put_names(FILE *f, uint32_t bits, const char *(*name)(unsigned))
 	PUTC(']', f);
 }
 
+/* "key":"name" for a non-zero value of an enumeration, "keyN" without a name. */
+static void put_enum(FILE *f, const char *key, unsigned v, const char *(*name)(unsigned))
+{
+	const char *n = name(v);
+
+	if (!v)
+		return;
+	put_key(f, NULL, key);
+	if (n)
+		fprintf(f, "\"%s\"", n);
+	else
+		fprintf(f, "\"%s%u\"", key, v);
+}
+
 static void put_build_id(FILE *f, const char *prefix, const char *key, const struct es_module *m)
 {
 	char buf[2 * ES_BUILD_ID_MAX + 1];
@@ -187,15 +201,9 @@ static void write_edge(FILE *f, const struct es_reader *r, const struct es_edge 
 	}
 	if (e->confidence)
 		put_ukey(f, NULL, "confidence", e->confidence);
-	if (e->edge_class) {
-		const char *c = es_class_name(e->edge_class);
-
-		put_key(f, NULL, "class");
-		if (c)
-			fprintf(f, "\"%s\"", c);
-		else
-			fprintf(f, "\"class%u\"", (unsigned)e->edge_class);
-	}
+	put_enum(f, "class", e->edge_class, es_class_name);
+	put_enum(f, "conflict", e->conflict, es_conflict_name);
+	put_enum(f, "resolution", e->resolution, es_resolution_name);
 	if (e->site)
 		put_sid(f, r, NULL, "site", e->site);
 	if (e->window) {
@@ -440,6 +448,22 @@ static int get_stream_str(struct ndjson_encoder *e, const struct json_value *o, 
 	return r;
 }
 
+/* An optional enumeration given by name ("tail-call", "conflict12"): its value, 0 when absent, or -1. */
+static int get_enum(struct ndjson_encoder *e, const struct json_value *o, const char *key,
+    int (*from_name)(const char *, size_t), const char *unknown)
+{
+	const char *s = NULL;
+	size_t len = 0;
+	int r = get_str(e, o, key, &s, &len), v;
+
+	if (r <= 0)
+		return r;
+	v = from_name(s, len);
+	if (v <= 0 || v > 255)
+		return fail(e, key, unknown);
+	return v;
+}
+
 /*
  * The members each type of line may have; a node's attributes are named after
  * its role ("caller_build_id"). Lengths are kept to compare quickly: every
@@ -459,7 +483,7 @@ static const struct key module_keys[] = { KEY("type"), KEY("name"), KEY("path"),
 	KEY("build_id_kind"), KEY("build_id"), { NULL, 0 } };
 static const struct key edge_keys[] = { KEY("type"), KEY("caller"), KEY("callee"),
 	KEY("count"), KEY("first_seen"), KEY("last_seen"), KEY("evidence"), KEY("confidence"),
-	KEY("class"), KEY("site"), KEY("window_start"), KEY("window_end"), KEY("host"),
+	KEY("class"), KEY("conflict"), KEY("resolution"), KEY("site"), KEY("window_start"), KEY("window_end"), KEY("host"),
 	KEY("pid"), KEY("comm"), KEY("container"), KEY("cgroup"), { NULL, 0 } };
 static const struct key edge_nodes[] = { KEY("caller"), KEY("callee"), { NULL, 0 } };
 static const struct key coverage_keys[] = { KEY("type"), KEY("node"), KEY("method"),
@@ -473,7 +497,7 @@ static const struct key node_attrs[] = { KEY("build_id"), KEY("offset"), KEY("fl
 /* Every key of any type of line, edge lines' first. */
 static const struct key any_keys[] = { KEY("type"), KEY("caller"), KEY("callee"),
 	KEY("count"), KEY("first_seen"), KEY("last_seen"), KEY("evidence"), KEY("confidence"),
-	KEY("class"), KEY("site"), KEY("window_start"), KEY("window_end"), KEY("host"),
+	KEY("class"), KEY("conflict"), KEY("resolution"), KEY("site"), KEY("window_start"), KEY("window_end"), KEY("host"),
 	KEY("pid"), KEY("comm"), KEY("container"), KEY("cgroup"), KEY("node"), KEY("method"),
 	KEY("start"), KEY("end"), KEY("name"), KEY("path"), KEY("purl"), KEY("build_id_kind"),
 	KEY("build_id"), KEY("format"), KEY("major"), KEY("minor"), KEY("producer"),
@@ -915,6 +939,12 @@ static int encode_edge(struct ndjson_encoder *e, const struct json_value *o)
 			return fail(e, "class", "unknown edge class");
 		x.edge_class = (uint8_t)c;
 	}
+	if ((r = get_enum(e, o, "conflict", es_conflict_from_name, "unknown conflict class")) < 0)
+		return -1;
+	x.conflict = (uint8_t)r;
+	if ((r = get_enum(e, o, "resolution", es_resolution_from_name, "unknown resolution")) < 0)
+		return -1;
+	x.resolution = (uint8_t)r;
 	if ((r = get_stream_str(e, o, "site", &s, &len)) < 0)
 		return -1;
 	if (r && !(x.site = es_writer_string(e->w, s, len)))

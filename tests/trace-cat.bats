@@ -1030,3 +1030,17 @@ EOF
 	[ "$status" -eq 0 ] || fail "re-encoding the decoded stream failed: $stderr"
 	assert_output "$(cat 1.nd)"
 }
+
+@test "conflict and resolution: names and unnamed values round trip; an unknown name is refused at its line" {
+	cat >cr.nd <<'ND'
+{"type":"edge","caller":"a!m","callee":"a!f","count":2,"first_seen":1,"last_seen":2,"class":"runtime-only","conflict":"tail-call","resolution":"explained"}
+{"type":"edge","caller":"a!m","callee":"a!g","count":1,"first_seen":1,"last_seen":2,"conflict":"conflict99","resolution":"resolution7"}
+ND
+	run -0 "$TRACE_CAT" --encode -o cr.es cr.nd
+	run -0 "$TRACE_CAT" cr.es
+	assert_equal "$output" "$(cat cr.nd)"
+	echo '{"type":"edge","caller":"a!m","callee":"a!f","conflict":"none"}' >bad.nd
+	run -3 --separate-stderr "$TRACE_CAT" --encode -o bad.es bad.nd
+	tm_one_line_error trace-cat bad.nd:1 'conflict: unknown conflict class'
+	[ ! -e bad.es ]
+}
