@@ -7,9 +7,10 @@
  * kept as id pairs; names and graph edges are made once the input is read.
  */
 #include "dotgraph.h"
+#include "graphlex.h"
+#include "mem.h"
 #include "symname.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,17 +41,6 @@ struct dot_token {
 	unsigned long line;
 };
 
-struct dot_lex {
-	const char *p, *end;
-	unsigned long line;
-	int line_start;   /* only blanks so far on this line ('#' lines) */
-};
-
-struct dot_buf {
-	char *p;
-	size_t len, cap;
-};
-
 /* A DOT edge between two scratch ids, until names are known. */
 struct dot_edge {
 	uint32_t a, b;
@@ -67,12 +57,9 @@ enum {
 struct dot_parser {
 	struct sgraph *g;
 	struct sgraph *ids;          /* scratch interner of DOT ids and labels */
-	struct dot_lex lx;
-	const char *name;
+	struct graphlex lx;
+	struct graphlex_err e;
 	enum dot_names names;
-	char *err;
-	size_t errsize;
-	int status;
 
 	uint32_t *label;             /* per scratch id: label string (scratch id), 0 none */
 	uint8_t *state;              /* per scratch id: DOT_* */
@@ -88,75 +75,17 @@ struct dot_parser {
 	size_t *marks;               /* edge chain operand starts in mem */
 	size_t nmarks, marks_cap;
 
-	struct dot_buf idb, keyb, valb, nameb;
+	struct graphlex_buf idb, keyb, valb, nameb;
 };
 
-/* ---- errors and buffers ---- */
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int dot_fail(struct dot_parser *ps, unsigned long line, const char *fmt, ...)
-{
-	if (ps->status != SG_OK)
-		return ps->status;
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (ps->errsize)
-		snprintf(ps->err, ps->errsize, "%s:%lu: %s", ps->name, line, msg);
-	ps->status = SG_EDATA;
-	return SG_EDATA;
-}
+/* ---- errors ---- */
 
 static int dot_nomem(struct dot_parser *ps)
 {
-	if (ps->status == SG_OK) {
-		if (ps->errsize)
-			snprintf(ps->err, ps->errsize, "%s:%lu: out of memory", ps->name,
-			    ps->lx.line);
-		ps->status = SG_ENOMEM;
-	}
-	return ps->status;
-}
-
-static int dot_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elem)
-		return -1;
-	void *np = realloc(*p, ncap * elem);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-static int dot_buf_put(struct dot_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > SG_MAX_STRLEN + 1)
-		return -2;
-	if (dot_grow((void **)&b->p, &b->cap, b->len + n + 1, 1))
-		return -1;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
+	return graphlex_nomem(&ps->e, ps->lx.line);
 }
 
 /* ---- tokenizer ---- */
-
-static int dot_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
 
 static int dot_is_idchar(unsigned char c)
 {
@@ -164,49 +93,12 @@ static int dot_is_idchar(unsigned char c)
 	    (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-static int dot_skip(struct dot_parser *ps)
-{
-	struct dot_lex *lx = &ps->lx;
-	while (lx->p < lx->end) {
-		char c = *lx->p;
-		if (c == '\n') {
-			lx->line++;
-			lx->line_start = 1;
-			lx->p++;
-		} else if (dot_is_space(c)) {
-			lx->p++;
-		} else if (c == '#' && lx->line_start) {
-			while (lx->p < lx->end && *lx->p != '\n')
-				lx->p++;
-		} else if (c == '/' && lx->end - lx->p >= 2 && lx->p[1] == '/') {
-			while (lx->p < lx->end && *lx->p != '\n')
-				lx->p++;
-		} else if (c == '/' && lx->end - lx->p >= 2 && lx->p[1] == '*') {
-			unsigned long open = lx->line;
-			lx->p += 2;
-			for (;;) {
-				if (lx->end - lx->p < 2)
-					return dot_fail(ps, open, "unterminated comment");
-				if (lx->p[0] == '*' && lx->p[1] == '/') {
-					lx->p += 2;
-					break;
-				}
-				if (*lx->p == '\n')
-					lx->line++;
-				lx->p++;
-			}
-		} else {
-			break;
-		}
-	}
-	return SG_OK;
-}
-
 static int dot_next(struct dot_parser *ps, struct dot_token *t)
 {
-	struct dot_lex *lx = &ps->lx;
-	if (dot_skip(ps) != SG_OK)
-		return ps->status;
+	struct graphlex *lx = &ps->lx;
+	unsigned long open_line = 0;
+	if (graphlex_skip(lx, 1, &open_line) < 0)
+		return graphlex_fail(&ps->e, open_line, "unterminated comment");
 	lx->line_start = 0;
 	t->line = lx->line;
 	t->s = lx->p;
@@ -237,27 +129,8 @@ static int dot_next(struct dot_parser *ps, struct dot_token *t)
 		return SG_OK;
 	}
 	if (c == '"') {
-		const char *s = ++lx->p;
-		while (lx->p < lx->end && *lx->p != '"') {
-			if (*lx->p == '\0')
-				return dot_fail(ps, lx->line, "NUL byte in string");
-			if (*lx->p == '\\' && lx->end - lx->p >= 2) {
-				lx->p++;
-			}
-			if (*lx->p == '\n')
-				lx->line++;
-			lx->p++;
-			if ((size_t)(lx->p - s) > SG_MAX_STRLEN)
-				return dot_fail(ps, t->line, "string longer than %u bytes",
-				    SG_MAX_STRLEN);
-		}
-		if (lx->p >= lx->end)
-			return dot_fail(ps, t->line, "unterminated string");
 		t->kind = DT_QSTRING;
-		t->s = s;
-		t->len = (size_t)(lx->p - s);
-		lx->p++;
-		return SG_OK;
+		return graphlex_string(lx, &ps->e, &t->s, &t->len);
 	}
 	if (c == '<') {
 		const char *s = ++lx->p;
@@ -265,7 +138,7 @@ static int dot_next(struct dot_parser *ps, struct dot_token *t)
 		while (lx->p < lx->end) {
 			char h = *lx->p;
 			if (h == '\0')
-				return dot_fail(ps, lx->line, "NUL byte in HTML string");
+				return graphlex_fail(&ps->e, lx->line, "NUL byte in HTML string");
 			if (h == '\n')
 				lx->line++;
 			if (h == '<')
@@ -274,11 +147,11 @@ static int dot_next(struct dot_parser *ps, struct dot_token *t)
 				break;
 			lx->p++;
 			if ((size_t)(lx->p - s) > SG_MAX_STRLEN)
-				return dot_fail(ps, t->line, "HTML string longer than %u bytes",
+				return graphlex_fail(&ps->e, t->line, "HTML string longer than %u bytes",
 				    SG_MAX_STRLEN);
 		}
 		if (lx->p >= lx->end)
-			return dot_fail(ps, t->line, "unterminated HTML string");
+			return graphlex_fail(&ps->e, t->line, "unterminated HTML string");
 		t->kind = DT_HTML;
 		t->s = s;
 		t->len = (size_t)(lx->p - s);
@@ -299,7 +172,7 @@ static int dot_next(struct dot_parser *ps, struct dot_token *t)
 			lx->p++;
 		}
 		if (!digits)
-			return dot_fail(ps, t->line, "malformed number");
+			return graphlex_fail(&ps->e, t->line, "malformed number");
 		t->kind = DT_ID;
 		t->s = s;
 		t->len = (size_t)(lx->p - s);
@@ -310,7 +183,7 @@ static int dot_next(struct dot_parser *ps, struct dot_token *t)
 		while (lx->p < lx->end && dot_is_idchar((unsigned char)*lx->p)) {
 			lx->p++;
 			if ((size_t)(lx->p - s) > SG_MAX_STRLEN)
-				return dot_fail(ps, t->line, "identifier longer than %u bytes",
+				return graphlex_fail(&ps->e, t->line, "identifier longer than %u bytes",
 				    SG_MAX_STRLEN);
 		}
 		t->kind = DT_ID;
@@ -319,13 +192,13 @@ static int dot_next(struct dot_parser *ps, struct dot_token *t)
 		return SG_OK;
 	}
 	if (c >= 0x20 && c < 0x7f)
-		return dot_fail(ps, t->line, "unexpected character '%c'", c);
-	return dot_fail(ps, t->line, "unexpected byte 0x%02x", c);
+		return graphlex_fail(&ps->e, t->line, "unexpected character '%c'", c);
+	return graphlex_fail(&ps->e, t->line, "unexpected byte 0x%02x", c);
 }
 
 static int dot_peek(struct dot_parser *ps, struct dot_token *t)
 {
-	struct dot_lex save = ps->lx;
+	struct graphlex save = ps->lx;
 	int rc = dot_next(ps, t);
 	ps->lx = save;
 	return rc;
@@ -360,22 +233,22 @@ static const char *dot_tok_desc(const struct dot_token *t, char *buf, size_t siz
  * '"', a backslash-newline disappears, other backslashes stay (labels use them);
  * "a" + "b" concatenates.
  */
-static int dot_id_text(struct dot_parser *ps, const struct dot_token *t, struct dot_buf *b)
+static int dot_id_text(struct dot_parser *ps, const struct dot_token *t, struct graphlex_buf *b)
 {
 	b->len = 0;
-	if (dot_buf_put(b, "", 0))
+	if (graphlex_put(b, "", 0))
 		return dot_nomem(ps);
 	if (t->kind != DT_QSTRING)
-		return dot_buf_put(b, t->s, t->len) == 0 ? SG_OK : dot_nomem(ps);
+		return graphlex_put(b, t->s, t->len) == 0 ? SG_OK : dot_nomem(ps);
 	struct dot_token cur = *t;
 	for (;;) {
 		const char *s = cur.s, *end = cur.s + cur.len;
 		while (s < end) {
 			const char *bs = memchr(s, '\\', (size_t)(end - s));
 			size_t run = bs ? (size_t)(bs - s) : (size_t)(end - s);
-			int rc = dot_buf_put(b, s, run);
+			int rc = graphlex_put(b, s, run);
 			if (rc == -2)
-				return dot_fail(ps, cur.line, "string longer than %u bytes",
+				return graphlex_fail(&ps->e, cur.line, "string longer than %u bytes",
 				    SG_MAX_STRLEN);
 			if (rc)
 				return dot_nomem(ps);
@@ -383,39 +256,39 @@ static int dot_id_text(struct dot_parser *ps, const struct dot_token *t, struct 
 				break;
 			s = bs;
 			if (end - s >= 2 && s[1] == '"') {
-				rc = dot_buf_put(b, "\"", 1);
+				rc = graphlex_put(b, "\"", 1);
 				s += 2;
 			} else if (end - s >= 2 && s[1] == '\n') {
 				s += 2;
 			} else if (end - s >= 3 && s[1] == '\r' && s[2] == '\n') {
 				s += 3;
 			} else {
-				rc = dot_buf_put(b, s, end - s >= 2 ? 2 : 1);
+				rc = graphlex_put(b, s, end - s >= 2 ? 2 : 1);
 				s += end - s >= 2 ? 2 : 1;
 			}
 			if (rc == -2)
-				return dot_fail(ps, cur.line, "string longer than %u bytes",
+				return graphlex_fail(&ps->e, cur.line, "string longer than %u bytes",
 				    SG_MAX_STRLEN);
 			if (rc)
 				return dot_nomem(ps);
 		}
 		struct dot_token plus, next;
 		if (dot_peek(ps, &plus) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (plus.kind != DT_PLUS)
 			return SG_OK;
 		dot_next(ps, &plus);
 		if (dot_next(ps, &next) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (next.kind != DT_QSTRING)
-			return dot_fail(ps, next.line, "expected a quoted string after '+'");
+			return graphlex_fail(&ps->e, next.line, "expected a quoted string after '+'");
 		cur = next;
 	}
 }
 
 /* ---- node ids ---- */
 
-static uint32_t dot_intern_id(struct dot_parser *ps, const struct dot_buf *b)
+static uint32_t dot_intern_id(struct dot_parser *ps, const struct graphlex_buf *b)
 {
 	uint32_t id = sgraph_intern(ps->ids, b->p, b->len);
 	if (id == SG_NONE) {
@@ -450,13 +323,13 @@ static uint32_t dot_intern_id(struct dot_parser *ps, const struct dot_buf *b)
 static int dot_mention(struct dot_parser *ps, uint32_t id)
 {
 	if (!(ps->state[id] & DOT_SEEN)) {
-		if (dot_grow((void **)&ps->order, &ps->order_cap, ps->norder + 1,
+		if (mem_grow((void **)&ps->order, &ps->order_cap, ps->norder + 1,
 		    sizeof *ps->order))
 			return dot_nomem(ps);
 		ps->order[ps->norder++] = id;
 		ps->state[id] |= DOT_SEEN;
 	}
-	if (dot_grow((void **)&ps->mem, &ps->mem_cap, ps->nmem + 1, sizeof *ps->mem))
+	if (mem_grow((void **)&ps->mem, &ps->mem_cap, ps->nmem + 1, sizeof *ps->mem))
 		return dot_nomem(ps);
 	ps->mem[ps->nmem++] = id;
 	return SG_OK;
@@ -468,7 +341,7 @@ static uint32_t dot_node_id(struct dot_parser *ps, const struct dot_token *t)
 	if (dot_id_text(ps, t, &ps->idb) != SG_OK)
 		return SG_NONE;
 	if (ps->idb.len == 0) {
-		dot_fail(ps, t->line, "empty node id");
+		graphlex_fail(&ps->e, t->line, "empty node id");
 		return SG_NONE;
 	}
 	uint32_t id = dot_intern_id(ps, &ps->idb);
@@ -486,7 +359,7 @@ static uint32_t dot_node_id(struct dot_parser *ps, const struct dot_token *t)
 			return SG_NONE;
 		if (!dot_is_id(&p)) {
 			char d[64];
-			dot_fail(ps, p.line, "expected a port after ':', found %s",
+			graphlex_fail(&ps->e, p.line, "expected a port after ':', found %s",
 			    dot_tok_desc(&p, d, sizeof d));
 			return SG_NONE;
 		}
@@ -509,47 +382,47 @@ static int dot_attrs(struct dot_parser *ps, int *has_label)
 	*has_label = 0;
 	for (;;) {
 		if (dot_peek(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (t.kind != DT_LBRACK)
 			return SG_OK;
 		dot_next(ps, &t);
 		unsigned long open = t.line;
 		for (;;) {
 			if (dot_next(ps, &t) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			if (t.kind == DT_RBRACK)
 				break;
 			if (t.kind == DT_COMMA || t.kind == DT_SEMI)
 				continue;
 			if (t.kind == DT_EOF)
-				return dot_fail(ps, t.line, "unexpected end of file in attribute "
+				return graphlex_fail(&ps->e, t.line, "unexpected end of file in attribute "
 				    "list opened at line %lu", open);
 			if (!dot_is_id(&t))
-				return dot_fail(ps, t.line, "expected an attribute name, found %s",
+				return graphlex_fail(&ps->e, t.line, "expected an attribute name, found %s",
 				    dot_tok_desc(&t, d, sizeof d));
 			if (dot_id_text(ps, &t, &ps->keyb) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			struct dot_token eq, val;
 			if (dot_peek(ps, &eq) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			if (eq.kind != DT_EQ)
 				continue;   /* a bare name: a flag with no value */
 			dot_next(ps, &eq);
 			if (dot_next(ps, &val) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			if (!dot_is_id(&val))
-				return dot_fail(ps, val.line, "expected a value after '%.*s=', "
+				return graphlex_fail(&ps->e, val.line, "expected a value after '%.*s=', "
 				    "found %s", (int)(ps->keyb.len > 40 ? 40 : ps->keyb.len),
 				    ps->keyb.p, dot_tok_desc(&val, d, sizeof d));
 			int is_label = ps->keyb.len == 5 && memcmp(ps->keyb.p, "label", 5) == 0;
 			if (is_label) {
 				if (dot_id_text(ps, &val, &ps->valb) != SG_OK)
-					return ps->status;
+					return ps->e.status;
 				*has_label = 1;
 			} else if (val.kind == DT_QSTRING) {
 				/* consume a possible "a" + "b" */
 				if (dot_id_text(ps, &val, &ps->idb) != SG_OK)
-					return ps->status;
+					return ps->e.status;
 			}
 		}
 	}
@@ -565,14 +438,14 @@ static int dot_subgraph(struct dot_parser *ps, const struct dot_token *t, int de
 	struct dot_token b = *t;
 	char d[64];
 	if (depth + 1 >= DOT_MAX_DEPTH)
-		return dot_fail(ps, t->line, "subgraphs nested deeper than %d", DOT_MAX_DEPTH);
+		return graphlex_fail(&ps->e, t->line, "subgraphs nested deeper than %d", DOT_MAX_DEPTH);
 	if (dot_is_kw(t, "subgraph")) {
 		if (dot_peek(ps, &b) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (dot_is_id(&b)) {
 			dot_next(ps, &b);
 			if (dot_id_text(ps, &b, &ps->valb) != SG_OK || dot_peek(ps, &b) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 		}
 		/* "subgraph name" alone refers to an existing subgraph: nothing to add. */
 		if (b.kind != DT_LBRACE)
@@ -580,7 +453,7 @@ static int dot_subgraph(struct dot_parser *ps, const struct dot_token *t, int de
 		dot_next(ps, &b);
 	}
 	if (b.kind != DT_LBRACE)
-		return dot_fail(ps, b.line, "expected '{', found %s", dot_tok_desc(&b, d, sizeof d));
+		return graphlex_fail(&ps->e, b.line, "expected '{', found %s", dot_tok_desc(&b, d, sizeof d));
 	return dot_stmt_list(ps, depth + 1, b.line);
 }
 
@@ -591,20 +464,20 @@ static int dot_operand(struct dot_parser *ps, const struct dot_token *t, int dep
 		return dot_subgraph(ps, t, depth);
 	uint32_t id = dot_node_id(ps, t);
 	if (id == SG_NONE)
-		return ps->status;
+		return ps->e.status;
 	return dot_mention(ps, id);
 }
 
-static int dot_site(struct dot_parser *ps, const struct dot_buf *label, struct sg_loc *site)
+static int dot_site(struct dot_parser *ps, const struct graphlex_buf *label, struct sg_loc *site)
 {
 	size_t flen;
 	*site = (struct sg_loc){ 0, 0, 0 };
 	if (!sgraph_loc_split(label->p, label->len, &flen, &site->line, &site->col))
 		return SG_OK;
 	for (size_t i = 0; i < flen; i++)
-		if (dot_is_space(label->p[i]))
+		if (graphlex_is_space(label->p[i]))
 			return SG_OK;   /* prose, not a location */
-	if (dot_grow((void **)&ps->nameb.p, &ps->nameb.cap, flen + 2, 1))
+	if (mem_grow((void **)&ps->nameb.p, &ps->nameb.cap, flen + 2, 1))
 		return dot_nomem(ps);
 	long n = symname_normpath(label->p, flen, NULL, ps->nameb.p, ps->nameb.cap);
 	if (n < 0)
@@ -621,23 +494,23 @@ static int dot_edge_chain(struct dot_parser *ps, size_t start, int depth)
 	struct dot_token t;
 	char d[64];
 	ps->nmarks = 0;
-	if (dot_grow((void **)&ps->marks, &ps->marks_cap, 2, sizeof *ps->marks))
+	if (mem_grow((void **)&ps->marks, &ps->marks_cap, 2, sizeof *ps->marks))
 		return dot_nomem(ps);
 	ps->marks[ps->nmarks++] = start;
 	for (;;) {
 		if (dot_peek(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (t.kind != DT_EDGEOP)
 			break;
 		dot_next(ps, &t);
-		if (dot_grow((void **)&ps->marks, &ps->marks_cap, ps->nmarks + 2,
+		if (mem_grow((void **)&ps->marks, &ps->marks_cap, ps->nmarks + 2,
 		    sizeof *ps->marks))
 			return dot_nomem(ps);
 		ps->marks[ps->nmarks++] = ps->nmem;
 		if (dot_next(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (!dot_is_id(&t) && t.kind != DT_LBRACE)
-			return dot_fail(ps, t.line, "expected a node or subgraph after the edge "
+			return graphlex_fail(&ps->e, t.line, "expected a node or subgraph after the edge "
 			    "operator, found %s", dot_tok_desc(&t, d, sizeof d));
 		/* Nested subgraph statements reset marks: keep ours safe. */
 		size_t nm = ps->nmarks;
@@ -650,7 +523,7 @@ static int dot_edge_chain(struct dot_parser *ps, size_t start, int depth)
 		}
 		int rc = dot_operand(ps, &t, depth);
 		if (saved) {
-			if (rc == SG_OK && dot_grow((void **)&ps->marks, &ps->marks_cap, nm + 1,
+			if (rc == SG_OK && mem_grow((void **)&ps->marks, &ps->marks_cap, nm + 1,
 			    sizeof *ps->marks))
 				rc = dot_nomem(ps);
 			if (rc == SG_OK) {
@@ -666,10 +539,10 @@ static int dot_edge_chain(struct dot_parser *ps, size_t start, int depth)
 
 	int has_label;
 	if (dot_attrs(ps, &has_label) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	struct sg_loc site = { 0, 0, 0 };
 	if (has_label && dot_site(ps, &ps->valb, &site) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 
 	uint64_t total = 0;
 	for (size_t k = 0; k + 1 < ps->nmarks; k++) {
@@ -677,8 +550,8 @@ static int dot_edge_chain(struct dot_parser *ps, size_t start, int depth)
 		size_t b0 = ps->marks[k + 1], b1 = ps->marks[k + 2];
 		total += (uint64_t)(a1 - a0) * (b1 - b0);
 		if (total > DOT_MAX_EXPANSION || ps->nedges + total > SG_MAX_EDGES)
-			return dot_fail(ps, t.line, "edge statement expands to too many edges");
-		if (dot_grow((void **)&ps->edges, &ps->edges_cap, ps->nedges + (size_t)total,
+			return graphlex_fail(&ps->e, t.line, "edge statement expands to too many edges");
+		if (mem_grow((void **)&ps->edges, &ps->edges_cap, ps->nedges + (size_t)total,
 		    sizeof *ps->edges))
 			return dot_nomem(ps);
 		for (size_t i = a0; i < a1; i++)
@@ -696,36 +569,36 @@ static int dot_stmt_list(struct dot_parser *ps, int depth, unsigned long open)
 	for (;;) {
 		size_t start = ps->nmem;
 		if (dot_next(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (t.kind == DT_RBRACE)
 			return SG_OK;
 		if (t.kind == DT_SEMI)
 			continue;
 		if (t.kind == DT_EOF)
-			return dot_fail(ps, t.line, "unexpected end of file: '{' at line %lu "
+			return graphlex_fail(&ps->e, t.line, "unexpected end of file: '{' at line %lu "
 			    "has no closing '}'", open);
 		if (dot_is_kw(&t, "graph") || dot_is_kw(&t, "node") || dot_is_kw(&t, "edge")) {
 			int has_label;
 			if (dot_attrs(ps, &has_label) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			continue;
 		}
 		if (!dot_is_id(&t) && t.kind != DT_LBRACE)
-			return dot_fail(ps, t.line, "expected a statement, found %s",
+			return graphlex_fail(&ps->e, t.line, "expected a statement, found %s",
 			    dot_tok_desc(&t, d, sizeof d));
 		if (dot_is_id(&t) && !dot_is_kw(&t, "subgraph")) {
 			if (dot_peek(ps, &t2) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			if (t2.kind == DT_EQ) {
 				/* ID = ID: a graph attribute */
 				dot_next(ps, &t2);
 				if (dot_next(ps, &t2) != SG_OK)
-					return ps->status;
+					return ps->e.status;
 				if (!dot_is_id(&t2))
-					return dot_fail(ps, t2.line, "expected a value after '=', "
+					return graphlex_fail(&ps->e, t2.line, "expected a value after '=', "
 					    "found %s", dot_tok_desc(&t2, d, sizeof d));
 				if (dot_id_text(ps, &t2, &ps->valb) != SG_OK)
-					return ps->status;
+					return ps->e.status;
 				continue;
 			}
 		}
@@ -734,21 +607,21 @@ static int dot_stmt_list(struct dot_parser *ps, int depth, unsigned long open)
 		if (is_node) {
 			nid = dot_node_id(ps, &t);
 			if (nid == SG_NONE)
-				return ps->status;
+				return ps->e.status;
 			if (dot_mention(ps, nid) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 		} else if (dot_subgraph(ps, &t, depth) != SG_OK) {
-			return ps->status;
+			return ps->e.status;
 		}
 		if (dot_peek(ps, &t2) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (t2.kind == DT_EDGEOP) {
 			if (dot_edge_chain(ps, start, depth) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 		} else if (is_node) {
 			int has_label;
 			if (dot_attrs(ps, &has_label) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			if (has_label) {
 				uint32_t l = sgraph_intern(ps->ids, ps->valb.p, ps->valb.len);
 				if (l == SG_NONE)
@@ -767,18 +640,18 @@ static int dot_graph(struct dot_parser *ps, const struct dot_token *first)
 	struct dot_token t = *first;
 	char d[64];
 	if (dot_is_kw(&t, "strict") && dot_next(ps, &t) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	if (!dot_is_kw(&t, "graph") && !dot_is_kw(&t, "digraph"))
-		return dot_fail(ps, t.line, "expected 'graph' or 'digraph', found %s",
+		return graphlex_fail(&ps->e, t.line, "expected 'graph' or 'digraph', found %s",
 		    dot_tok_desc(&t, d, sizeof d));
 	if (dot_next(ps, &t) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	if (dot_is_id(&t)) {
 		if (dot_id_text(ps, &t, &ps->valb) != SG_OK || dot_next(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 	}
 	if (t.kind != DT_LBRACE)
-		return dot_fail(ps, t.line, "expected '{', found %s", dot_tok_desc(&t, d, sizeof d));
+		return graphlex_fail(&ps->e, t.line, "expected '{', found %s", dot_tok_desc(&t, d, sizeof d));
 	ps->nmem = 0;
 	return dot_stmt_list(ps, 0, t.line);
 }
@@ -798,18 +671,18 @@ static int dot_is_llvm_id(const char *s, size_t len)
 }
 
 /* First field of a record label "{name|...}" (escapes undone, port dropped). */
-static int dot_record_field(struct dot_buf *out, const char *s, size_t len)
+static int dot_record_field(struct graphlex_buf *out, const char *s, size_t len)
 {
 	size_t i = 0;
 	out->len = 0;
-	while (i < len && (s[i] == '{' || dot_is_space(s[i])))
+	while (i < len && (s[i] == '{' || graphlex_is_space(s[i])))
 		i++;
 	if (i < len && s[i] == '<') {
 		while (i < len && s[i] != '>')
 			i += s[i] == '\\' && i + 1 < len ? 2 : 1;
 		if (i < len)
 			i++;
-		while (i < len && dot_is_space(s[i]))
+		while (i < len && graphlex_is_space(s[i]))
 			i++;
 	}
 	for (; i < len; i++) {
@@ -823,16 +696,16 @@ static int dot_record_field(struct dot_buf *out, const char *s, size_t len)
 			c = n;
 			i++;
 		}
-		if (dot_buf_put(out, &c, 1))
+		if (graphlex_put(out, &c, 1))
 			return -1;
 	}
-	while (out->len > 0 && dot_is_space(out->p[out->len - 1]))
+	while (out->len > 0 && graphlex_is_space(out->p[out->len - 1]))
 		out->len--;
 	return 0;
 }
 
 /* First line of a plain label ("\n", "\l", "\r" or a newline ends it). */
-static int dot_label_line(struct dot_buf *out, const char *s, size_t len)
+static int dot_label_line(struct graphlex_buf *out, const char *s, size_t len)
 {
 	out->len = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -848,13 +721,13 @@ static int dot_label_line(struct dot_buf *out, const char *s, size_t len)
 				i++;
 			}
 		}
-		if (dot_buf_put(out, &c, 1))
+		if (graphlex_put(out, &c, 1))
 			return -1;
 	}
 	return 0;
 }
 
-static int dot_is(const struct dot_buf *b, const char *s)
+static int dot_is(const struct graphlex_buf *b, const char *s)
 {
 	size_t n = strlen(s);
 	return b->len == n && memcmp(b->p, s, n) == 0;
@@ -880,7 +753,7 @@ static int dot_make_nodes(struct dot_parser *ps, uint32_t *map)
 			lab = NULL;   /* Graphviz's default: the node id */
 		int llvm_id = dot_is_llvm_id(ids, idl);
 		int record = lab && labl > 0 && lab[0] == '{';
-		struct dot_buf *nb = &ps->nameb;
+		struct graphlex_buf *nb = &ps->nameb;
 		int rc = 0;
 		int by_label = 0;
 
@@ -894,7 +767,7 @@ static int dot_make_nodes(struct dot_parser *ps, uint32_t *map)
 			return dot_nomem(ps);
 		if (!by_label || nb->len == 0) {
 			nb->len = 0;
-			if (dot_buf_put(nb, ids, idl))
+			if (graphlex_put(nb, ids, idl))
 				return dot_nomem(ps);
 		}
 
@@ -947,36 +820,28 @@ int dot_parse_buffer(struct sgraph *g, const char *buf, size_t len, const char *
 {
 	struct dot_parser ps;
 	memset(&ps, 0, sizeof ps);
+	graphlex_init(&ps.lx, &ps.e, buf, len, name, err, errsize);
 	ps.g = g;
-	ps.lx.p = buf;
-	ps.lx.end = buf + len;
-	ps.lx.line = 1;
-	ps.lx.line_start = 1;
-	ps.name = name ? name : "<input>";
 	ps.names = opt ? opt->names : DOT_NAMES_AUTO;
-	ps.err = err;
-	ps.errsize = errsize;
-	if (errsize)
-		err[0] = '\0';
 	ps.ids = sgraph_new();
 	if (!ps.ids)
 		return dot_nomem(&ps);
 
 	int graphs = 0;
 	struct dot_token t;
-	while (ps.status == SG_OK) {
+	while (ps.e.status == SG_OK) {
 		if (dot_next(&ps, &t) != SG_OK)
 			break;
 		if (t.kind == DT_EOF) {
 			if (graphs == 0)
-				dot_fail(&ps, t.line, "no graph in input");
+				graphlex_fail(&ps.e, t.line, "no graph in input");
 			break;
 		}
 		if (dot_graph(&ps, &t) != SG_OK)
 			break;
 		graphs++;
 	}
-	if (ps.status == SG_OK) {
+	if (ps.e.status == SG_OK) {
 		uint32_t *map = calloc(ps.per_cap ? ps.per_cap : 1, sizeof *map);
 		if (!map)
 			dot_nomem(&ps);
@@ -995,7 +860,7 @@ int dot_parse_buffer(struct sgraph *g, const char *buf, size_t len, const char *
 	free(ps.keyb.p);
 	free(ps.valb.p);
 	free(ps.nameb.p);
-	return ps.status;
+	return ps.e.status;
 }
 
 int dot_parse_file(struct sgraph *g, const char *path, const struct dot_options *opt,
@@ -1015,11 +880,7 @@ int dot_sniff(const char *buf, size_t len)
 {
 	struct dot_parser ps;
 	memset(&ps, 0, sizeof ps);
-	ps.lx.p = buf;
-	ps.lx.end = buf + len;
-	ps.lx.line = 1;
-	ps.lx.line_start = 1;
-	ps.name = "";
+	graphlex_init(&ps.lx, &ps.e, buf, len, "", NULL, 0);
 	struct dot_token t;
 	if (dot_next(&ps, &t) != SG_OK)
 		return 0;

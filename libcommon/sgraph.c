@@ -4,6 +4,7 @@
  */
 #include "sgraph.h"
 #include "idmap.h"
+#include "mem.h"
 #include "symname.h"
 
 #include <errno.h>
@@ -118,19 +119,11 @@ static int sg_insert(struct sgraph *g, struct idmap *m, uint64_t h, uint32_t idx
 
 static int sg_vec_grow(struct sgraph *g, void **p, size_t *cap, size_t need, size_t elem)
 {
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elem)
+	size_t old = *cap;
+
+	if (mem_grow(p, cap, need, elem) < 0)
 		return -1;
-	void *np = realloc(*p, ncap * elem);
-	if (!np)
-		return -1;
-	g->bytes += (ncap - *cap) * elem;
-	*p = np;
-	*cap = ncap;
+	g->bytes += (*cap - old) * elem;
 	return 0;
 }
 

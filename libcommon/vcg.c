@@ -3,11 +3,11 @@
  * a recursive-descent parser for graph:/node:/edge: blocks, and the TU naming rules.
  */
 #include "vcg.h"
+#include "graphlex.h"
 #include "symname.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,141 +32,47 @@ struct vcg_token {
 	unsigned long line;
 };
 
-struct vcg_lex {
-	const char *p, *end;
-	unsigned long line;
-};
-
-/* A growable scratch buffer; grows to the longest string seen, no further. */
-struct vcg_buf {
-	char *p;
-	size_t cap;
-};
-
 struct vcg_parser {
 	struct sgraph *g;
-	struct vcg_lex lx;
-	const char *name;
+	struct graphlex lx;
+	struct graphlex_err e;
 	const char *prefix;
-	char *err;
-	size_t errsize;
-	int status;
 
 	/* the translation unit: the outermost graph's title, unescaped */
-	struct vcg_buf tu;
+	struct graphlex_buf tu;
 	size_t tu_len;
 	int have_tu;
 	uint32_t tu_file;
 
 	/* last location file seen (raw) and its interned normalised path */
-	struct vcg_buf loc_raw;
+	struct graphlex_buf loc_raw;
 	size_t loc_raw_len;
 	uint32_t loc_file;
 	int have_loc;
 
-	struct vcg_buf name_buf, label_buf, path_buf;
+	struct graphlex_buf name_buf, label_buf, path_buf;
 };
 
 /* ---- errors ---- */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int vcg_fail(struct vcg_parser *ps, unsigned long line, const char *fmt, ...)
-{
-	if (ps->status != SG_OK)
-		return ps->status;
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (ps->errsize)
-		snprintf(ps->err, ps->errsize, "%s:%lu: %s", ps->name, line, msg);
-	ps->status = SG_EDATA;
-	return SG_EDATA;
-}
-
 static int vcg_nomem(struct vcg_parser *ps)
 {
-	if (ps->status == SG_OK) {
-		if (ps->errsize)
-			snprintf(ps->err, ps->errsize, "%s:%lu: out of memory", ps->name,
-			    ps->lx.line);
-		ps->status = SG_ENOMEM;
-	}
-	return ps->status;
-}
-
-static int vcg_buf_reserve(struct vcg_buf *b, size_t need)
-{
-	if (need <= b->cap)
-		return 0;
-	size_t ncap = b->cap ? b->cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	char *np = realloc(b->p, ncap);
-	if (!np)
-		return -1;
-	b->p = np;
-	b->cap = ncap;
-	return 0;
+	return graphlex_nomem(&ps->e, ps->lx.line);
 }
 
 /* ---- tokenizer ---- */
 
-static int vcg_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 static int vcg_is_special(char c)
 {
-	return vcg_is_space(c) || c == '{' || c == '}' || c == ':' || c == '"';
-}
-
-/* Skip blanks and comments; -1 on an unterminated comment. */
-static int vcg_skip(struct vcg_lex *lx, unsigned long *open_line)
-{
-	while (lx->p < lx->end) {
-		char c = *lx->p;
-		if (c == '\n') {
-			lx->line++;
-			lx->p++;
-		} else if (vcg_is_space(c)) {
-			lx->p++;
-		} else if (c == '/' && lx->end - lx->p >= 2 && lx->p[1] == '/') {
-			while (lx->p < lx->end && *lx->p != '\n')
-				lx->p++;
-		} else if (c == '/' && lx->end - lx->p >= 2 && lx->p[1] == '*') {
-			*open_line = lx->line;
-			lx->p += 2;
-			for (;;) {
-				if (lx->end - lx->p < 2) {
-					lx->p = lx->end;
-					return -1;
-				}
-				if (lx->p[0] == '*' && lx->p[1] == '/') {
-					lx->p += 2;
-					break;
-				}
-				if (*lx->p == '\n')
-					lx->line++;
-				lx->p++;
-			}
-		} else {
-			break;
-		}
-	}
-	return 0;
+	return graphlex_is_space(c) || c == '{' || c == '}' || c == ':' || c == '"';
 }
 
 static int vcg_next(struct vcg_parser *ps, struct vcg_token *t)
 {
-	struct vcg_lex *lx = &ps->lx;
+	struct graphlex *lx = &ps->lx;
 	unsigned long open_line = 0;
-	if (vcg_skip(lx, &open_line) < 0)
-		return vcg_fail(ps, open_line, "unterminated comment");
+	if (graphlex_skip(lx, 0, &open_line) < 0)
+		return graphlex_fail(&ps->e, open_line, "unterminated comment");
 	t->line = lx->line;
 	t->s = lx->p;
 	t->len = 0;
@@ -182,37 +88,16 @@ static int vcg_next(struct vcg_parser *ps, struct vcg_token *t)
 		return SG_OK;
 	}
 	if (c == '"') {
-		const char *s = ++lx->p;
-		while (lx->p < lx->end && *lx->p != '"') {
-			if (*lx->p == '\0')
-				return vcg_fail(ps, lx->line, "NUL byte in string");
-			if (*lx->p == '\n')
-				lx->line++;
-			if (*lx->p == '\\' && lx->end - lx->p >= 2) {
-				if (lx->p[1] == '\n')
-					lx->line++;
-				lx->p++;
-			}
-			lx->p++;
-			if ((size_t)(lx->p - s) > SG_MAX_STRLEN)
-				return vcg_fail(ps, t->line, "string longer than %u bytes",
-				    SG_MAX_STRLEN);
-		}
-		if (lx->p >= lx->end)
-			return vcg_fail(ps, t->line, "unterminated string");
 		t->kind = VT_STRING;
-		t->s = s;
-		t->len = (size_t)(lx->p - s);
-		lx->p++;
-		return SG_OK;
+		return graphlex_string(lx, &ps->e, &t->s, &t->len);
 	}
 	while (lx->p < lx->end && !vcg_is_special(*lx->p)) {
 		unsigned char uc = (unsigned char)*lx->p;
 		if (uc < 0x20 || uc == 0x7f)
-			return vcg_fail(ps, lx->line, "unexpected control character 0x%02x", uc);
+			return graphlex_fail(&ps->e, lx->line, "unexpected control character 0x%02x", uc);
 		lx->p++;
 		if ((size_t)(lx->p - t->s) > SG_MAX_STRLEN)
-			return vcg_fail(ps, t->line, "word longer than %u bytes", SG_MAX_STRLEN);
+			return graphlex_fail(&ps->e, t->line, "word longer than %u bytes", SG_MAX_STRLEN);
 	}
 	t->kind = VT_WORD;
 	t->len = (size_t)(lx->p - t->s);
@@ -222,7 +107,7 @@ static int vcg_next(struct vcg_parser *ps, struct vcg_token *t)
 /* Look ahead without consuming. */
 static int vcg_peek(struct vcg_parser *ps, struct vcg_token *t, struct vcg_token *t2)
 {
-	struct vcg_lex save = ps->lx;
+	struct graphlex save = ps->lx;
 	int rc = vcg_next(ps, t);
 	if (rc == SG_OK && t2)
 		rc = vcg_next(ps, t2);
@@ -251,9 +136,9 @@ static int vcg_expect(struct vcg_parser *ps, enum vcg_tok kind, const char *what
 	struct vcg_token t;
 	char d[64];
 	if (vcg_next(ps, &t) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	if (t.kind != kind)
-		return vcg_fail(ps, t.line, "expected %s after %s, found %s", what, after,
+		return graphlex_fail(&ps->e, t.line, "expected %s after %s, found %s", what, after,
 		    vcg_tok_desc(&t, d, sizeof d));
 	return SG_OK;
 }
@@ -276,9 +161,9 @@ static int vcg_word_is(const struct vcg_token *t, const char *w)
 
 /* Undo VCG escapes of a raw string into b: \n is a line break, \" and \\
  * their character; any other escape is kept as written. */
-static int vcg_unescape(struct vcg_buf *b, const char *s, size_t len, size_t *out_len)
+static int vcg_unescape(struct graphlex_buf *b, const char *s, size_t len, size_t *out_len)
 {
-	if (vcg_buf_reserve(b, len + 1))
+	if (graphlex_reserve(b, len + 1))
 		return -1;
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -301,13 +186,13 @@ static int vcg_unescape(struct vcg_buf *b, const char *s, size_t len, size_t *ou
 /* Intern the normalised form of a source path; SG_NONE on failure. */
 static uint32_t vcg_intern_path(struct vcg_parser *ps, const char *path, size_t len)
 {
-	if (vcg_buf_reserve(&ps->path_buf, len + 2)) {
+	if (graphlex_reserve(&ps->path_buf, len + 2)) {
 		vcg_nomem(ps);
 		return SG_NONE;
 	}
 	long n = symname_normpath(path, len, ps->prefix, ps->path_buf.p, ps->path_buf.cap);
 	if (n < 0) {
-		vcg_fail(ps, ps->lx.line, "cannot normalise path");
+		graphlex_fail(&ps->e, ps->lx.line, "cannot normalise path");
 		return SG_NONE;
 	}
 	uint32_t id = sgraph_intern(ps->g, ps->path_buf.p, (size_t)n);
@@ -333,7 +218,7 @@ static int vcg_loc(struct vcg_parser *ps, const char *s, size_t len, struct sg_l
 	uint32_t id = vcg_intern_path(ps, s, flen);
 	if (id == SG_NONE)
 		return -1;
-	if (vcg_buf_reserve(&ps->loc_raw, flen + 1))
+	if (graphlex_reserve(&ps->loc_raw, flen + 1))
 		return vcg_nomem(ps);
 	memcpy(ps->loc_raw.p, s, flen);
 	ps->loc_raw_len = flen;
@@ -359,7 +244,7 @@ static uint32_t vcg_title_node(struct vcg_parser *ps, const char *raw, size_t ra
 	}
 	const char *s = ps->name_buf.p;
 	if (n == 0) {
-		vcg_fail(ps, line, "empty title");
+		graphlex_fail(&ps->e, line, "empty title");
 		return SG_NONE;
 	}
 	if (n == sizeof VCG_INDIRECT - 1 && memcmp(s, VCG_INDIRECT, n) == 0) {
@@ -425,27 +310,27 @@ static int vcg_attr(struct vcg_parser *ps, const struct vcg_token *key,
 	char d[64];
 	for (;;) {
 		if (vcg_next(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (t.kind == VT_COLON)
 			break;
 		if (t.kind != VT_WORD)
-			return vcg_fail(ps, t.line, "expected ':' after '%.*s', found %s",
+			return graphlex_fail(&ps->e, t.line, "expected ':' after '%.*s', found %s",
 			    (int)(key->len > 40 ? 40 : key->len), key->s,
 			    vcg_tok_desc(&t, d, sizeof d));
 	}
 	if (vcg_next(ps, val) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	if (val->kind != VT_STRING && val->kind != VT_WORD)
-		return vcg_fail(ps, val->line, "expected a value after '%.*s:', found %s",
+		return graphlex_fail(&ps->e, val->line, "expected a value after '%.*s:', found %s",
 		    (int)(key->len > 40 ? 40 : key->len), key->s,
 		    vcg_tok_desc(val, d, sizeof d));
 	for (;;) {
 		/* The next attribute starts at "word:" or "word N:" ("colorentry 7:"). */
-		struct vcg_lex save = ps->lx;
+		struct graphlex save = ps->lx;
 		struct vcg_token t3;
 		if (vcg_next(ps, &t) != SG_OK || vcg_next(ps, &t2) != SG_OK ||
 		    vcg_next(ps, &t3) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		ps->lx = save;
 		if (t.kind == VT_WORD && (t2.kind == VT_COLON ||
 		    (t2.kind == VT_WORD && vcg_is_number(&t2) && t3.kind == VT_COLON)))
@@ -467,20 +352,20 @@ static int vcg_block(struct vcg_parser *ps, const char *what, const char *const 
 	for (size_t i = 0; i < nkeys; i++)
 		out[i].kind = VT_EOF;
 	if (vcg_expect(ps, VT_LBRACE, "'{'", what) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	for (;;) {
 		if (vcg_next(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (t.kind == VT_RBRACE)
 			return SG_OK;
 		if (t.kind == VT_EOF)
-			return vcg_fail(ps, t.line, "unexpected end of file in %s block "
+			return graphlex_fail(&ps->e, t.line, "unexpected end of file in %s block "
 			    "opened at line %lu", what, open);
 		if (t.kind != VT_WORD)
-			return vcg_fail(ps, t.line, "expected an attribute in %s block, found %s",
+			return graphlex_fail(&ps->e, t.line, "expected an attribute in %s block, found %s",
 			    what, vcg_tok_desc(&t, d, sizeof d));
 		if (vcg_attr(ps, &t, &val) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		for (size_t i = 0; i < nkeys; i++)
 			if (vcg_word_is(&t, keys[i]))
 				out[i] = val;
@@ -493,15 +378,15 @@ static int vcg_node(struct vcg_parser *ps)
 	struct vcg_token a[3];
 	unsigned long line = ps->lx.line;
 	if (vcg_block(ps, "'node:'", keys, a, 3) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	if (a[0].kind == VT_EOF)
-		return vcg_fail(ps, line, "node without a title");
+		return graphlex_fail(&ps->e, line, "node without a title");
 	int indirect;
 	uint32_t id = vcg_title_node(ps, a[0].s, a[0].len, a[0].line, &indirect);
 	if (indirect)
 		return SG_OK;
 	if (id == SG_NONE)
-		return ps->status;
+		return ps->e.status;
 
 	int declared = a[2].kind != VT_EOF && a[2].len == 7 && memcmp(a[2].s, "ellipse", 7) == 0;
 	const struct sg_node *nd = &sgraph_nodes(ps->g)[id];
@@ -523,7 +408,7 @@ static int vcg_node(struct vcg_parser *ps)
 			struct sg_loc loc;
 			int r = vcg_loc(ps, p, ll, &loc);
 			if (r < 0)
-				return ps->status;
+				return ps->e.status;
 			if (r > 0 && (!declared || nd->loc.file == 0))
 				sgraph_set_loc(ps->g, id, &loc);
 		} else if (lineno >= 2 && !declared) {
@@ -551,19 +436,19 @@ static int vcg_edge(struct vcg_parser *ps, const char *what)
 	struct vcg_token a[3];
 	unsigned long line = ps->lx.line;
 	if (vcg_block(ps, what, keys, a, 3) != SG_OK)
-		return ps->status;
+		return ps->e.status;
 	if (a[0].kind == VT_EOF || a[1].kind == VT_EOF)
-		return vcg_fail(ps, line, "edge without %s",
+		return graphlex_fail(&ps->e, line, "edge without %s",
 		    a[0].kind == VT_EOF ? "sourcename" : "targetname");
 	int ind_src, ind_dst;
 	uint32_t src = vcg_title_node(ps, a[0].s, a[0].len, a[0].line, &ind_src);
 	if (src == SG_NONE && !ind_src)
-		return ps->status;
+		return ps->e.status;
 	uint32_t dst = vcg_title_node(ps, a[1].s, a[1].len, a[1].line, &ind_dst);
 	if (dst == SG_NONE && !ind_dst)
-		return ps->status;
+		return ps->e.status;
 	if (ind_src)
-		return vcg_fail(ps, a[0].line, "edge from the indirect call placeholder");
+		return graphlex_fail(&ps->e, a[0].line, "edge from the indirect call placeholder");
 
 	struct sg_loc site = { 0, 0, 0 };
 	if (a[2].kind != VT_EOF) {
@@ -571,7 +456,7 @@ static int vcg_edge(struct vcg_parser *ps, const char *what)
 		if (vcg_unescape(&ps->label_buf, a[2].s, a[2].len, &n))
 			return vcg_nomem(ps);
 		if (vcg_loc(ps, ps->label_buf.p, n, &site) < 0)
-			return ps->status;
+			return ps->e.status;
 	}
 	uint32_t r = ind_dst ? sgraph_add_isite(ps->g, src, &site) :
 	    sgraph_add_edge(ps->g, src, dst, &site);
@@ -598,7 +483,7 @@ static int vcg_set_tu(struct vcg_parser *ps, const struct vcg_token *val)
 	if (!ps->have_tu)
 		return SG_OK;
 	ps->tu_file = vcg_intern_path(ps, ps->tu.p, n);
-	return ps->tu_file == SG_NONE ? ps->status : SG_OK;
+	return ps->tu_file == SG_NONE ? ps->e.status : SG_OK;
 }
 
 /* The body of a graph after "graph: {". */
@@ -608,41 +493,41 @@ static int vcg_graph(struct vcg_parser *ps, int depth, unsigned long open)
 	char d[64];
 	for (;;) {
 		if (vcg_next(ps, &t) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		if (t.kind == VT_RBRACE)
 			return SG_OK;
 		if (t.kind == VT_EOF)
-			return vcg_fail(ps, t.line, "unexpected end of file: graph opened at "
+			return graphlex_fail(&ps->e, t.line, "unexpected end of file: graph opened at "
 			    "line %lu has no closing '}'", open);
 		if (t.kind != VT_WORD)
-			return vcg_fail(ps, t.line, "expected 'node:', 'edge:' or an attribute, "
+			return graphlex_fail(&ps->e, t.line, "expected 'node:', 'edge:' or an attribute, "
 			    "found %s", vcg_tok_desc(&t, d, sizeof d));
 		if (vcg_peek(ps, &t2, &val) != SG_OK)
-			return ps->status;
+			return ps->e.status;
 		int block = t2.kind == VT_COLON && val.kind == VT_LBRACE;
 		if (block && vcg_word_is(&t, "node")) {
 			vcg_next(ps, &t2);
 			if (vcg_node(ps) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 		} else if (block && vcg_edge_kind(&t)) {
 			vcg_next(ps, &t2);
 			char what[32];
 			snprintf(what, sizeof what, "'%.*s:'", (int)t.len, t.s);
 			if (vcg_edge(ps, what) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 		} else if (block && vcg_word_is(&t, "graph")) {
 			vcg_next(ps, &t2);
 			vcg_next(ps, &t2);
 			if (depth + 1 >= VCG_MAX_DEPTH)
-				return vcg_fail(ps, t.line, "graphs nested deeper than %d",
+				return graphlex_fail(&ps->e, t.line, "graphs nested deeper than %d",
 				    VCG_MAX_DEPTH);
 			if (vcg_graph(ps, depth + 1, t.line) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 		} else {
 			if (vcg_attr(ps, &t, &val) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 			if (depth == 0 && vcg_word_is(&t, "title") && vcg_set_tu(ps, &val) != SG_OK)
-				return ps->status;
+				return ps->e.status;
 		}
 	}
 }
@@ -652,30 +537,23 @@ int vcg_parse_buffer(struct sgraph *g, const char *buf, size_t len, const char *
 {
 	struct vcg_parser ps;
 	memset(&ps, 0, sizeof ps);
+	graphlex_init(&ps.lx, &ps.e, buf, len, name, err, errsize);
 	ps.g = g;
-	ps.lx.p = buf;
-	ps.lx.end = buf + len;
-	ps.lx.line = 1;
-	ps.name = name ? name : "<input>";
 	ps.prefix = opt ? opt->strip_prefix : NULL;
-	ps.err = err;
-	ps.errsize = errsize;
-	if (errsize)
-		err[0] = '\0';
 
 	int graphs = 0;
 	struct vcg_token t;
 	char d[64];
-	while (ps.status == SG_OK) {
+	while (ps.e.status == SG_OK) {
 		if (vcg_next(&ps, &t) != SG_OK)
 			break;
 		if (t.kind == VT_EOF) {
 			if (graphs == 0)
-				vcg_fail(&ps, t.line, "no 'graph:' in input");
+				graphlex_fail(&ps.e, t.line, "no 'graph:' in input");
 			break;
 		}
 		if (!vcg_word_is(&t, "graph")) {
-			vcg_fail(&ps, t.line, "expected 'graph:', found %s",
+			graphlex_fail(&ps.e, t.line, "expected 'graph:', found %s",
 			    vcg_tok_desc(&t, d, sizeof d));
 			break;
 		}
@@ -693,7 +571,7 @@ int vcg_parse_buffer(struct sgraph *g, const char *buf, size_t len, const char *
 	free(ps.name_buf.p);
 	free(ps.label_buf.p);
 	free(ps.path_buf.p);
-	return ps.status;
+	return ps.e.status;
 }
 
 int vcg_parse_file(struct sgraph *g, const char *path, const struct vcg_options *opt,
@@ -824,14 +702,14 @@ int vcg_parse_path(struct sgraph *g, const char *path, const struct vcg_options 
 
 int vcg_sniff(const char *buf, size_t len)
 {
-	struct vcg_lex lx = { buf, buf + len, 1 };
+	struct graphlex lx = { buf, buf + len, 1, 1 };
 	unsigned long ol;
-	if (vcg_skip(&lx, &ol) < 0)
+	if (graphlex_skip(&lx, 0, &ol) < 0)
 		return 0;
 	if (lx.end - lx.p < 5 || memcmp(lx.p, "graph", 5) != 0)
 		return 0;
 	lx.p += 5;
-	while (lx.p < lx.end && vcg_is_space(*lx.p))
+	while (lx.p < lx.end && graphlex_is_space(*lx.p))
 		lx.p++;
 	return lx.p < lx.end && *lx.p == ':';
 }
