@@ -690,6 +690,52 @@ static void test_static_in_a_thread(void)
 	merge_free(m);
 }
 
+/*
+ * Runtime functions are keyed by module, symbol and source file, and an
+ * unsymbolized one by its offset and file: the same offset named from two
+ * files stays two functions. A module is its build id, named by the least name.
+ */
+static void test_runtime_identity(void)
+{
+	const char *rt = encode("ident.es",
+	    "{\"type\":\"module\",\"name\":\"zz\",\"build_id_kind\":\"gnu\",\"build_id\":\"abcd\"}\n"
+	    "{\"type\":\"module\",\"name\":\"app\",\"build_id_kind\":\"gnu\",\"build_id\":\"abcd\"}\n"
+	    "{\"type\":\"edge\",\"caller\":\"zz+0x10\",\"caller_build_id\":\"abcd\",\"caller_file\":\"b.c\","
+	    "\"callee\":\"zz!f\",\"callee_build_id\":\"abcd\",\"count\":3,\"evidence\":[\"ebpf-probe\"]}\n"
+	    "{\"type\":\"edge\",\"caller\":\"app+0x10\",\"caller_build_id\":\"abcd\",\"caller_file\":\"a.c\","
+	    "\"caller_line\":9,\"callee\":\"app!f\",\"callee_build_id\":\"abcd\",\"count\":2,"
+	    "\"evidence\":[\"ebpf-probe\"]}\n"
+	    "{\"type\":\"edge\",\"caller\":\"app+0x10\",\"caller_build_id\":\"abcd\",\"caller_file\":\"a.c\","
+	    "\"caller_line\":3,\"callee\":\"app!f\",\"callee_build_id\":\"abcd\",\"count\":1,"
+	    "\"evidence\":[\"ebpf-probe\"]}\n");
+	struct run rn = { .runtime = { rt } };
+	struct tm_err err = { 0, "" };
+	struct merge *m = run_merge(&rn, &err);
+	size_t with_a = 0, with_b = 0;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	/* One module (one build id) under its least name; two callers at +0x10. */
+	CHECK(node(m, "app!f") != NULL);
+	CHECK(node(m, "zz!f") == NULL);
+	CHECK_EQ_U64(merge_node_count(m), 3);
+	CHECK_EQ_U64(merge_edge_count(m), 2);
+	for (uint32_t i = 1; i <= merge_node_count(m); i++) {
+		const struct merge_node *n = merge_node(m, i);
+		const char *f = merge_str(m, n->file, NULL);
+
+		if (n->symbol)
+			continue;
+		CHECK_EQ_U64(n->offset, 0x10);
+		with_a += strcmp(f, "a.c") == 0 && n->line == 3;
+		with_b += strcmp(f, "b.c") == 0;
+	}
+	CHECK_EQ_U64(with_a, 1);
+	CHECK_EQ_U64(with_b, 1);
+	merge_free(m);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_merge.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -707,6 +753,7 @@ int main(void)
 	RUN(test_no_entry_and_static_only);
 	RUN(test_static_in_a_thread);
 	RUN(test_static_streams_share_declarations);
+	RUN(test_runtime_identity);
 	{
 		char cmd[600];
 
