@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "merge_out.h"
 #include "sgraph.h"
 
 #define NAME_LEN 4096
@@ -38,29 +39,6 @@ static const char *side_name(unsigned s)
 static const char *reason_name(unsigned r)
 {
 	return r == CF_WHY_MIN_COUNT ? "min-count" : r == CF_WHY_MIN_WINDOWS ? "min-windows" : "policy";
-}
-
-static void evidence_list(FILE *f, uint32_t ev)
-{
-	int first = 1;
-
-	fputc('[', f);
-	for (unsigned b = 0; b < 32; b++) {
-		char buf[16];
-		const char *n;
-
-		if (!(ev & (1u << b)))
-			continue;
-		n = es_evidence_name(b);
-		if (!n) {
-			snprintf(buf, sizeof(buf), "bit%u", b);
-			n = buf;
-		}
-		fputs(first ? "" : ",", f);
-		jstr(f, n);
-		first = 0;
-	}
-	fputc(']', f);
 }
 
 static void fact_list(FILE *f, uint32_t facts)
@@ -239,7 +217,7 @@ static void json_conflict(const struct cf *c, FILE *f, const struct cf_conflict 
 			fprintf(f, ",\"last_seen\":%llu,\"last_seen_utc\":\"%s\"", (unsigned long long)e->last_ns, t);
 		}
 		fputs(",\"evidence\":", f);
-		evidence_list(f, e->evidence);
+		merge_json_evidence(f, e->evidence);
 		if (e->confidence)
 			fprintf(f, ",\"evidence_confidence\":%u", e->confidence);
 		if (e->site) {
@@ -496,7 +474,7 @@ int cf_write_sarif(const struct cf *c, FILE *f, const struct cf_out_opts *o)
 				fprintf(f, ",\"lastSeen\":\"%s\"", t);
 			}
 			fputs(",\"evidence\":", f);
-			evidence_list(f, e->evidence);
+			merge_json_evidence(f, e->evidence);
 		} else {
 			cf_node_name(c, k->node, name, NAME_LEN);
 			fputs(",\"function\":", f);

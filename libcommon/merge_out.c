@@ -135,7 +135,7 @@ static void json_str(FILE *f, const char *s)
 	json_put_string(f, s, strlen(s));
 }
 
-static void json_evidence(FILE *f, uint32_t ev)
+void merge_json_evidence(FILE *f, uint32_t ev)
 {
 	int first = 1;
 
@@ -269,7 +269,7 @@ static void json_edge(const struct merge *m, FILE *f, const struct merge_edge *e
 	fprintf(f, ",\"caller_id\":%u,\"callee_id\":%u,\"class\":", e->caller, e->callee);
 	json_str(f, class_name(e->edge_class, buf, sizeof(buf)));
 	fputs(",\"evidence\":", f);
-	json_evidence(f, e->evidence);
+	merge_json_evidence(f, e->evidence);
 	fprintf(f, ",\"count\":%llu", (unsigned long long)e->count);
 	if (e->first_ns || e->last_ns)
 		fprintf(f, ",\"first_seen\":%llu,\"last_seen\":%llu", (unsigned long long)e->first_ns,

@@ -43,6 +43,9 @@ int merge_write_dot(const struct merge *m, FILE *f, const struct merge_out_opts 
  */
 int merge_why(const struct merge *m, FILE *f, uint32_t target, unsigned max_paths);
 
+/* Evidence bits as a JSON array of their names ("bitN" for a bit without one). */
+void merge_json_evidence(FILE *f, uint32_t ev);
+
 /* Name of a node flag bit as trace-merge prints it ("entry", "alias", "bitN"). */
 const char *merge_flag_name(unsigned bit, char *buf, size_t size);
 
