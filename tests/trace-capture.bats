@@ -212,7 +212,7 @@ EOT
 	# The command starts only once the probes are attached: wait for it
 	# (a loaded machine may take seconds), then let it run a little.
 	for _ in $(seq 200); do
-		pgrep -f "$FX/fixture-fp-pie -1" >/dev/null && break
+		pgrep -f "^$FX/fixture-fp-pie -1" >/dev/null && break
 		sleep 0.1
 	done
 	sleep 0.5
