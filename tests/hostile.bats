@@ -366,24 +366,24 @@ need_etl() {
 	[ -f "$FX/good.etl" ] || python3 "$GEN" etl prefix:40 "$FX/etl/net.4.5.2.x64.etl" "$FX/good.etl"
 }
 
-@test ".etl whose first buffer declares 4 GiB (BufferSize 0xFFFFFFFF): refused, < 32 MB" {
+# etl_refused KIND FILE REGEX: etw-capture refuses gen.py's .etl KIND (made
+# from a good prefix of a recorded trace) with one line, no output, < 32 MB.
+etl_refused() {
 	need_etl
-	python3 "$GEN" etl bufsize "$FX/good.etl" big.etl
-	measure "$TM_BIN/etw-capture" --etl big.etl -o out.es
+	python3 "$GEN" etl "$1" "$FX/good.etl" "$2"
+	measure "$TM_BIN/etw-capture" --etl "$2" -o out.es
 	assert_equal "$status" 3
-	tm_one_line_error etw-capture big.etl 'bad BufferSize 4294967295'
+	tm_one_line_error etw-capture "$2" "$3"
 	[ ! -e out.es ]
 	rss_below 32
 }
 
+@test ".etl whose first buffer declares 4 GiB (BufferSize 0xFFFFFFFF): refused, < 32 MB" {
+	etl_refused bufsize big.etl 'bad BufferSize 4294967295'
+}
+
 @test ".etl with a compressed buffer whose SavedOffset is 4 GiB: refused, < 32 MB" {
-	need_etl
-	python3 "$GEN" etl saved4g "$FX/good.etl" saved.etl
-	measure "$TM_BIN/etw-capture" --etl saved.etl -o out.es
-	assert_equal "$status" 3
-	tm_one_line_error etw-capture saved.etl 'SavedOffset 4294967295'
-	[ ! -e out.es ]
-	rss_below 32
+	etl_refused saved4g saved.etl 'SavedOffset 4294967295'
 }
 
 # The reader decompresses the first buffer of every processor before the first
