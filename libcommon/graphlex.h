@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "mem.h"
 #include "sgraph.h"
 #include "tmerr.h"
 
@@ -47,9 +48,45 @@ static inline int graphlex_is_space(char c)
 /*
  * Skip blanks and comments (// and C comments, and with hash_lines lines
  * whose first non-blank is '#'). 0, or -1 at an unterminated comment, which
- * opened at *open_line.
+ * opened at *open_line. Inline, as graphlex_string: the readers' inner loops.
  */
-int graphlex_skip(struct graphlex *lx, int hash_lines, unsigned long *open_line);
+static inline int graphlex_skip(struct graphlex *lx, int hash_lines, unsigned long *open_line)
+{
+	while (lx->p < lx->end) {
+		char c = *lx->p;
+
+		if (c == '\n') {
+			lx->line++;
+			lx->line_start = 1;
+			lx->p++;
+		} else if (graphlex_is_space(c)) {
+			lx->p++;
+		} else if ((c == '#' && hash_lines && lx->line_start) ||
+		    (c == '/' && lx->end - lx->p >= 2 && lx->p[1] == '/')) {
+			while (lx->p < lx->end && *lx->p != '\n')
+				lx->p++;
+		} else if (c == '/' && lx->end - lx->p >= 2 && lx->p[1] == '*') {
+			*open_line = lx->line;
+			lx->p += 2;
+			for (;;) {
+				if (lx->end - lx->p < 2) {
+					lx->p = lx->end;
+					return -1;
+				}
+				if (lx->p[0] == '*' && lx->p[1] == '/') {
+					lx->p += 2;
+					break;
+				}
+				if (*lx->p == '\n')
+					lx->line++;
+				lx->p++;
+			}
+		} else {
+			break;
+		}
+	}
+	return 0;
+}
 
 /*
  * At an opening '"': the string's raw text (escapes kept, a backslash only
@@ -57,7 +94,30 @@ int graphlex_skip(struct graphlex *lx, int hash_lines, unsigned long *open_line)
  * closing quote. SG_OK, or SG_EDATA for a NUL byte, an unterminated string
  * or one longer than SG_MAX_STRLEN.
  */
-int graphlex_string(struct graphlex *lx, struct graphlex_err *e, const char **s, size_t *len);
+static inline int graphlex_string(struct graphlex *lx, struct graphlex_err *e, const char **s,
+    size_t *len)
+{
+	unsigned long line = lx->line;
+	const char *start = ++lx->p;
+
+	while (lx->p < lx->end && *lx->p != '"') {
+		if (*lx->p == '\0')
+			return graphlex_fail(e, lx->line, "NUL byte in string");
+		if (*lx->p == '\\' && lx->end - lx->p >= 2)
+			lx->p++;
+		if (*lx->p == '\n')
+			lx->line++;
+		lx->p++;
+		if ((size_t)(lx->p - start) > SG_MAX_STRLEN)
+			return graphlex_fail(e, line, "string longer than %u bytes", SG_MAX_STRLEN);
+	}
+	if (lx->p >= lx->end)
+		return graphlex_fail(e, line, "unterminated string");
+	*s = start;
+	*len = (size_t)(lx->p - start);
+	lx->p++;
+	return SG_OK;
+}
 
 /* A growable scratch buffer; it grows to the longest text seen, no further. */
 struct graphlex_buf {
@@ -66,7 +126,18 @@ struct graphlex_buf {
 };
 
 /* Room for need bytes. 0, or -1 on allocation failure. */
-int graphlex_reserve(struct graphlex_buf *b, size_t need);
+static inline int graphlex_reserve(struct graphlex_buf *b, size_t need)
+{
+	void *p = b->p;
+
+	if (need <= b->cap)
+		return 0;
+	if (mem_grow(&p, &b->cap, need, 1) < 0)
+		return -1;
+	b->p = p;
+	return 0;
+}
+
 /* Append s[0..n) and keep the text NUL-terminated: 0, -1 out of memory, -2 over SG_MAX_STRLEN. */
 int graphlex_put(struct graphlex_buf *b, const char *s, size_t n);
 

@@ -121,6 +121,8 @@ static int sg_vec_grow(struct sgraph *g, void **p, size_t *cap, size_t need, siz
 {
 	size_t old = *cap;
 
+	if (need <= old)
+		return 0;
 	if (mem_grow(p, cap, need, elem) < 0)
 		return -1;
 	g->bytes += (*cap - old) * elem;
