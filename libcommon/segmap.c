@@ -163,7 +163,7 @@ uint32_t segmap_module(struct segmap *s, const struct es_reader *r, uint32_t rmi
 {
 	struct segmap_module k;
 	struct es_module m;
-	uint32_t *slot;
+	uint32_t *slot, id;
 
 	slot = segmap_idvec_slot(&s->seg_mod, rmid);
 	if (!slot)
@@ -181,8 +181,10 @@ uint32_t segmap_module(struct segmap *s, const struct es_reader *r, uint32_t rmi
 	k.purl = intern_cstr(s, m.purl);
 	if (!k.name || (m.path && !k.path) || (m.purl && !k.purl))
 		return SEGMAP_ERR;
-	*slot = segmap_module_intern(s, &k);
-	return *slot;
+	id = segmap_module_intern(s, &k);
+	if (id != SEGMAP_ERR)
+		*slot = id;
+	return id;
 }
 
 /*

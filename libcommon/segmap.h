@@ -4,10 +4,12 @@
  *
  * Identity: a module is its build id (kind + bytes) when it has one, else its
  * name; a node is (module, symbol, source file), or (module, offset) when
- * unsymbolized (with segmap.file_key: (module, offset, source file)). Other attributes of the same module or node seen in several
- * segments are joined so that the result does not depend on input order: the
- * least name, path and purl; flags or-ed; states joined on the lattice; the
- * least nonzero offset of a symbolized node; the least line.
+ * unsymbolized ((module, offset, source file) with file_key set, as
+ * trace-merge keys runtime functions). Other attributes of the same module or
+ * node seen in several segments are joined so that the result does not
+ * depend on input order: the least name, path and purl; flags or-ed; states
+ * joined on the lattice; the least nonzero offset of a symbolized node; the
+ * least line.
  *
  * The per-segment translation arrays make a repeated lookup two loads; memory
  * is proportional to distinct values (plus the largest segment's id range).
