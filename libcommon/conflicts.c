@@ -256,12 +256,6 @@ struct wkey {
 	uint64_t a, b;
 };
 
-struct xcov {
-	uint32_t node;
-	unsigned method;
-	uint64_t start, end;
-};
-
 struct xparam {
 	uint32_t key, value;
 };
@@ -299,7 +293,7 @@ struct cf {
 	struct wkey *wk;		/* [1..nwk]: distinct (edge, window) keys */
 	size_t nwk, wk_cap;
 	struct idmap wkmap;
-	struct xcov *covs;
+	struct segmap_cov *covs;
 	size_t ncovs, covs_cap;
 	struct xparam *params;
 	size_t nparams, params_cap;
@@ -2082,28 +2076,15 @@ static int classify_all(struct cf *c)
 	return 0;
 }
 
-static int cov_cmp(const void *a, const void *b)
-{
-	const struct xcov *x = a, *y = b;
-
-	if (x->node != y->node)
-		return x->node < y->node ? -1 : 1;
-	if (x->method != y->method)
-		return x->method < y->method ? -1 : 1;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return x->end < y->end ? -1 : x->end > y->end;
-}
-
 /* Coverage records in node order, exact repeats (the same window in two inputs) once. */
 static void sort_coverage(struct cf *c)
 {
 	size_t i, n = 0;
 
 	if (c->ncovs > 1)
-		qsort(c->covs, c->ncovs, sizeof(*c->covs), cov_cmp);
+		qsort(c->covs, c->ncovs, sizeof(*c->covs), segmap_cov_cmp);
 	for (i = 0; i < c->ncovs; i++)
-		if (!n || cov_cmp(&c->covs[i], &c->covs[n - 1]) != 0)
+		if (!n || segmap_cov_cmp(&c->covs[i], &c->covs[n - 1]) != 0)
 			c->covs[n++] = c->covs[i];
 	c->ncovs = n;
 }

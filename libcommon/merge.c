@@ -62,12 +62,6 @@ struct redge {
 	uint8_t confidence;
 };
 
-struct rcov {
-	uint32_t node;			/* runtime node, then merged node */
-	uint32_t method;
-	uint64_t start, end;
-};
-
 /* A direct-mapped cache of call-site files (few, repeated for every edge). */
 #define SITE_CACHE 1024
 #define SITE_FILE_MAX 56
@@ -110,7 +104,7 @@ struct merge {
 	size_t nre, re_cap;
 	uint64_t *slots;		/* tag << 32 | (index + 1) */
 	size_t mask;
-	struct rcov *covs;
+	struct segmap_cov *covs;	/* on runtime nodes (merged nodes when written) */
 	size_t ncovs, covs_cap;
 	uint64_t start_ns, end_ns;
 	uint32_t host;
@@ -394,7 +388,7 @@ static int add_chunk(struct merge *m, const struct es_reader *r, const struct es
 
 static int add_coverage(struct merge *m, const struct es_reader *r, const struct es_coverage *c)
 {
-	struct rcov v;
+	struct segmap_cov v;
 	void *p;
 
 	memset(&v, 0, sizeof(v));
@@ -1984,24 +1978,11 @@ static uint32_t out_node(struct emit *x, uint32_t id)
 	return x->node_h[id];
 }
 
-static int cov_cmp(const void *a, const void *b)
-{
-	const struct rcov *x = a, *y = b;
-
-	if (x->node != y->node)
-		return x->node < y->node ? -1 : 1;
-	if (x->method != y->method)
-		return x->method < y->method ? -1 : 1;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return x->end < y->end ? -1 : x->end > y->end;
-}
-
 /* Coverage records on merged nodes, overlapping intervals per (node, method) joined. */
 static int emit_coverage(struct emit *x)
 {
 	struct merge *m = x->m;
-	struct rcov *c = malloc((m->ncovs + 1) * sizeof(*c));
+	struct segmap_cov *c = malloc((m->ncovs + 1) * sizeof(*c));
 	size_t i;
 
 	if (!c)
@@ -2010,9 +1991,9 @@ static int emit_coverage(struct emit *x)
 		c[i] = m->covs[i];
 		c[i].node = m->rx[c[i].node].mnode;
 	}
-	qsort(c, m->ncovs, sizeof(*c), cov_cmp);
+	qsort(c, m->ncovs, sizeof(*c), segmap_cov_cmp);
 	for (i = 0; i < m->ncovs;) {
-		struct rcov cur = c[i++];
+		struct segmap_cov cur = c[i++];
 		struct es_coverage v;
 
 		while (i < m->ncovs && c[i].node == cur.node && c[i].method == cur.method &&

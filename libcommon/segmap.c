@@ -347,6 +347,19 @@ int segmap_node_ranks(const struct segmap *s, uint32_t **rank_out, uint32_t **or
 	return 0;
 }
 
+int segmap_cov_cmp(const void *a, const void *b)
+{
+	const struct segmap_cov *x = a, *y = b;
+
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	if (x->method != y->method)
+		return x->method < y->method ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
 void segmap_module_out(const struct segmap *s, uint32_t mid, struct es_module *out)
 {
 	const struct segmap_module *g = &s->mods[mid];

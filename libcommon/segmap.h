@@ -13,8 +13,8 @@
  *
  * The per-segment translation arrays make a repeated lookup two loads; memory
  * is proportional to distinct values (plus the largest segment's id range).
- * The trailers' losses are summed by name beside the tables, and
- * struct segmap_emit writes the tables' strings and modules to one output
+ * The trailers' losses are summed by name beside the tables, coverage
+ * records have one order, and struct segmap_emit writes the tables' strings and modules to one output
  * segment, each once.
  */
 #ifndef TM_SEGMAP_H
@@ -48,6 +48,13 @@ struct segmap_node {
 struct segmap_loss {
 	uint32_t name;
 	uint64_t count;
+};
+
+/* A coverage record on a node: its method and interval (ns). */
+struct segmap_cov {
+	uint32_t node;
+	uint32_t method;	/* enum es_cov_method */
+	uint64_t start, end;
 };
 
 /* Input id -> global id for one segment; 0 = not mapped yet. */
@@ -138,6 +145,9 @@ int segmap_node_cmp(const struct segmap *s, uint32_t a, uint32_t b);
  * *order[rank] = id. Both malloc'd; -1 on allocation failure.
  */
 int segmap_node_ranks(const struct segmap *s, uint32_t **rank, uint32_t **order);
+
+/* qsort() order of coverage records: node, method, start, end. */
+int segmap_cov_cmp(const void *a, const void *b);
 
 /* Fill an es_module for the writer from global module mid. */
 void segmap_module_out(const struct segmap *s, uint32_t mid, struct es_module *out);
