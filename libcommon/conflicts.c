@@ -3,10 +3,10 @@
  * static call graph (see conflicts.h).
  *
  * Loading maps every segment's functions to global ones with segmap.h (the
- * identity trace-dedup uses) and folds edges by (caller, callee), keeping
- * each distinct (edge, collection window) key once, so that the windows of
- * every edge are counted as they come and memory follows the distinct edges
- * and windows, not the input records. cf_finish() then
+ * identity trace-dedup uses) and folds edges by (caller, callee); collection
+ * windows are numbered by value, and a set of (edge, window) pairs counts
+ * the windows of every edge as records come, so memory follows the distinct
+ * edges and windows, not the input records. cf_finish() then
  * derives what the static graph knows, the static scope and version skew,
  * classifies every runtime-only edge, static-only edge and contested
  * function by the first rule whose evidence holds (the order is the one
@@ -251,8 +251,8 @@ struct xnode {
 	uint32_t nstatic_out;
 };
 
-struct wkey {
-	uint32_t edge;
+/* A collection window: a window record's interval, else the segment's. */
+struct xwin {
 	uint64_t a, b;
 };
 
@@ -290,9 +290,13 @@ struct cf {
 	size_t nedges, edges_cap;
 	struct idmap edgemap;
 
-	struct wkey *wk;		/* [1..nwk]: distinct (edge, window) keys */
-	size_t nwk, wk_cap;
-	struct idmap wkmap;
+	struct xwin *wins;		/* [1..nwins]: distinct collection windows */
+	size_t nwins, wins_cap;
+	struct idmap winmap;
+	struct segmap_idvec seg_win;	/* this segment's window ids -> wins */
+	uint32_t seg_wid;		/* the window of this segment's edges without one; 0 = not yet */
+	uint64_t *ew;			/* set of edge << 32 | window, open addressing, 0 = empty */
+	size_t ew_mask, ew_n;
 	struct segmap_cov *covs;
 	size_t ncovs, covs_cap;
 	struct xparam *params;
@@ -462,28 +466,92 @@ static int runtime_evidence(const struct cf_edge *e)
 	return (e->evidence & ~(uint32_t)ES_EV_STATIC) != 0 || e->count > 0;
 }
 
-static int wkey_eq(const void *ctx, uint32_t id, const void *key)
+static int win_eq(const void *ctx, uint32_t id, const void *key)
 {
-	const struct wkey *a = &((const struct cf *)ctx)->wk[id], *b = key;
+	const struct xwin *a = &((const struct cf *)ctx)->wins[id], *b = key;
 
-	return a->edge == b->edge && a->a == b->a && a->b == b->b;
+	return a->a == b->a && a->b == b->b;
 }
 
-/* A collection window of an edge: counted the first time a record carries it. */
-static int add_wkey(struct cf *c, uint32_t edge, uint64_t a, uint64_t b)
+/* The number of the window (a, b); 0 on error. */
+static uint32_t intern_window(struct cf *c, uint64_t a, uint64_t b)
 {
-	struct wkey k = { edge, a, b };
-	uint64_t h = mem_hash_u64(mem_hash_u64(mem_hash_u64(0x3d1, edge), a), b);
-	void *p = c->wk;
+	struct xwin k = { a, b };
+	uint64_t h = mem_hash_u64(mem_hash_u64(0x3d1, a), b);
+	uint32_t id = idmap_find(&c->winmap, h, win_eq, c, &k);
+	void *p = c->wins;
 
-	if (idmap_find(&c->wkmap, h, wkey_eq, c, &k))
+	if (id)
+		return id;
+	if (c->nwins >= UINT32_MAX - 2 || mem_grow(&p, &c->wins_cap, c->nwins + 2, sizeof(*c->wins)) < 0) {
+		nomem(c);
 		return 0;
-	if (c->nwk >= UINT32_MAX - 2 || mem_grow(&p, &c->wk_cap, c->nwk + 2, sizeof(*c->wk)) < 0)
+	}
+	c->wins = p;
+	c->wins[++c->nwins] = k;
+	if (idmap_insert(&c->winmap, h, (uint32_t)c->nwins) < 0) {
+		nomem(c);
+		return 0;
+	}
+	return (uint32_t)c->nwins;
+}
+
+/* The window of a runtime edge record: its window record's, else its segment's. 0 on error. */
+static uint32_t record_window(struct cf *c, const struct es_reader *r, uint32_t rwin)
+{
+	const struct es_window *w = rwin ? es_reader_window(r, rwin) : NULL;
+	uint32_t *slot;
+
+	if (w) {
+		if (!(slot = segmap_idvec_slot(&c->seg_win, rwin))) {
+			nomem(c);
+			return 0;
+		}
+		if (!*slot)
+			*slot = intern_window(c, w->start_ns, w->end_ns);
+		return *slot;
+	}
+	if (!c->seg_wid)
+		c->seg_wid = c->seg_start || c->seg_end ? intern_window(c, c->seg_start, c->seg_end) :
+		    intern_window(c, UINT64_MAX, c->segments);
+	return c->seg_wid;
+}
+
+static int ew_grow(struct cf *c)
+{
+	size_t cap = c->ew ? (c->ew_mask + 1) * 2 : 1024, i;
+	uint64_t *n = mem_big_alloc(cap * sizeof(*n));
+
+	if (!n)
 		return nomem(c);
-	c->wk = p;
-	c->wk[++c->nwk] = k;
-	if (idmap_insert(&c->wkmap, h, (uint32_t)c->nwk) < 0)
-		return nomem(c);
+	for (i = 0; c->ew && i <= c->ew_mask; i++)
+		if (c->ew[i]) {
+			size_t pos = mem_hash_u64(0x3d1, c->ew[i]) & (cap - 1);
+
+			while (n[pos])
+				pos = (pos + 1) & (cap - 1);
+			n[pos] = c->ew[i];
+		}
+	if (c->ew)
+		mem_big_free(c->ew, (c->ew_mask + 1) * sizeof(*c->ew));
+	c->ew = n;
+	c->ew_mask = cap - 1;
+	return 0;
+}
+
+/* Window wid of an edge: counted the first time a record carries it. */
+static int add_edge_window(struct cf *c, uint32_t edge, uint32_t wid)
+{
+	uint64_t k = (uint64_t)edge << 32 | wid;
+	size_t pos;
+
+	if ((c->ew_n + 1) * 2 > (c->ew ? c->ew_mask + 1 : 0) && ew_grow(c) < 0)
+		return -1;
+	for (pos = mem_hash_u64(0x3d1, k) & c->ew_mask; c->ew[pos]; pos = (pos + 1) & c->ew_mask)
+		if (c->ew[pos] == k)
+			return 0;
+	c->ew[pos] = k;
+	c->ew_n++;
 	c->edges[edge].windows++;
 	return 0;
 }
@@ -515,13 +583,9 @@ static int add_edge_record(struct cf *c, const struct es_reader *r, const struct
 	if (in->edge_class > e->in_class && in->edge_class <= ES_CLASS_MAX)
 		e->in_class = in->edge_class;
 	if ((in->evidence & ~(uint32_t)ES_EV_STATIC) || in->count) {
-		const struct es_window *w = in->window ? es_reader_window(r, in->window) : NULL;
+		uint32_t wid = record_window(c, r, in->window);
 
-		if (w)
-			return add_wkey(c, (uint32_t)i, w->start_ns, w->end_ns);
-		if (c->seg_start || c->seg_end)
-			return add_wkey(c, (uint32_t)i, c->seg_start, c->seg_end);
-		return add_wkey(c, (uint32_t)i, UINT64_MAX, c->segments);
+		return wid ? add_edge_window(c, (uint32_t)i, wid) : -1;
 	}
 	return 0;
 }
@@ -585,6 +649,8 @@ static int begin_segment(struct cf *c, const struct es_header *h)
 		c->host_mixed = 1;
 	c->seg_start = h->start_ns;
 	c->seg_end = h->end_ns;
+	segmap_idvec_reset(&c->seg_win);
+	c->seg_wid = 0;
 	if (h->start_ns && (!c->start_ns || h->start_ns < c->start_ns))
 		c->start_ns = h->start_ns;
 	if (h->end_ns > c->end_ns)
@@ -703,7 +769,7 @@ struct cf *cf_new(const struct cf_opts *opts, struct tm_err *err)
 	c->err = err;
 	segmap_init(&c->sm);
 	idmap_init(&c->edgemap);
-	idmap_init(&c->wkmap);
+	idmap_init(&c->winmap);
 	return c;
 }
 
@@ -716,8 +782,11 @@ void cf_free(struct cf *c)
 	free(c->nodes);
 	free(c->edges);
 	idmap_free(&c->edgemap);
-	free(c->wk);
-	idmap_free(&c->wkmap);
+	free(c->wins);
+	idmap_free(&c->winmap);
+	free(c->seg_win.v);
+	if (c->ew)
+		mem_big_free(c->ew, (c->ew_mask + 1) * sizeof(*c->ew));
 	free(c->covs);
 	free(c->params);
 	if (c->g)
