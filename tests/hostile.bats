@@ -265,40 +265,31 @@ def_bomb() {
 
 # ---- NDJSON (trace-cat --encode) ----
 
-@test "NDJSON: JSON nested 1,000,000 deep in one line: 'nesting too deep' at FILE:1, < 32 MB" {
-	python3 "$GEN" ndjson nest deep.nd
-	measure "$TRACE_CAT" --encode -o out.es deep.nd
+# ndjson_refused KIND FILE ARG REGEX RSS_MB: trace-cat --encode refuses gen.py's
+# NDJSON KIND at FILE:1 with one line matching REGEX, no output, < RSS_MB.
+ndjson_refused() {
+	python3 "$GEN" ndjson "$1" "$2" ${3:+"$3"}
+	measure "$TRACE_CAT" --encode -o out.es "$2"
 	assert_equal "$status" 3
-	tm_one_line_error trace-cat deep.nd:1 'nesting too deep'
+	tm_one_line_error trace-cat "$2:1" "$4"
 	[ ! -e out.es ]
-	rss_below 32
+	rss_below "$5"
+}
+
+@test "NDJSON: JSON nested 1,000,000 deep in one line: 'nesting too deep' at FILE:1, < 32 MB" {
+	ndjson_refused nest deep.nd '' 'nesting too deep' 32
 }
 
 @test "NDJSON: a 100 MiB line is refused ('line longer than 64 MiB') having buffered no more than the limit, < 100 MB" {
-	python3 "$GEN" ndjson longline long.nd 100M
-	measure "$TRACE_CAT" --encode -o out.es long.nd
-	assert_equal "$status" 3
-	tm_one_line_error trace-cat long.nd:1 'line longer than 64 MiB'
-	[ ! -e out.es ]
-	rss_below 100
+	ndjson_refused longline long.nd 100M 'line longer than 64 MiB' 100
 }
 
 @test "NDJSON: a 10 MB line holding 5,000,000 numbers: refused with < 16 bytes per byte of line + 32 MB (192 MB)" {
-	python3 "$GEN" ndjson wide wide.nd 5000000
-	measure "$TRACE_CAT" --encode -o out.es wide.nd
-	assert_equal "$status" 3
-	tm_one_line_error trace-cat wide.nd:1
-	[ ! -e out.es ]
-	rss_below 192
+	ndjson_refused wide wide.nd 5000000 '' 192
 }
 
 @test "NDJSON: a 2 MiB symbol is refused at FILE:LINE (the input, not the output), < 32 MB" {
-	python3 "$GEN" ndjson longname name.nd 2M
-	measure "$TRACE_CAT" --encode -o out.es name.nd
-	assert_equal "$status" 3
-	tm_one_line_error trace-cat name.nd:1 '1048576'
-	[ ! -e out.es ]
-	rss_below 32
+	ndjson_refused longname name.nd 2M '1048576' 32
 }
 
 # ---- static graphs (trace-merge --static, trace-conflicts --static) ----
