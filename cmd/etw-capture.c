@@ -124,7 +124,7 @@ static int run(const struct options *o)
 	struct etl_edges_opts eo;
 	struct etl_stream_opts so;
 	struct etl_stream_stats st;
-	struct es_writer_opts wopts = { o->level, 0 };
+	struct es_writer_opts wopts = { .level = o->level };
 	struct es_writer *w = NULL;
 	struct outfile of;
 	uint8_t *data = NULL;

@@ -159,7 +159,7 @@ static int run(const struct options *o, char **files, int nfiles)
 	esstats_init(&st);
 
 	if (o->mode == MODE_ENCODE) {
-		struct es_writer_opts wopts = { o->level, 0 };
+		struct es_writer_opts wopts = { .level = o->level, .async = 1 };
 		struct es_writer *w = es_writer_new(of.fd, o->std.output ? o->std.output : "(stdout)", &wopts, &err);
 		struct ndjson_encoder *enc = w ? ndjson_encoder_new(w, prog, &err) : NULL;
 

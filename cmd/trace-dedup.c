@@ -93,7 +93,7 @@ static int run(const struct options *o, char **files, int nfiles)
 {
 	static char *const stdin_only[] = { "-", NULL };
 	struct tm_err err = { 0, "" };
-	struct es_writer_opts wopts = { o->level, 0 };
+	struct es_writer_opts wopts = { .level = o->level, .async = 1 };
 	struct es_writer *w = NULL;
 	struct dedup *d = NULL;
 	struct progress pg;

@@ -177,7 +177,7 @@ static int run(const struct options *o, char **files, int nfiles)
 	const char *outname = std->output && strcmp(std->output, "-") ? std->output : "(stdout)";
 	struct tm_err err = { 0, "" };
 	struct merge_opts mo;
-	struct es_writer_opts wopts = { o->g.level, 0 };
+	struct es_writer_opts wopts = { .level = o->g.level, .async = 1 };
 	struct es_writer *w = NULL;
 	struct merge *m = NULL;
 	struct progress pg;

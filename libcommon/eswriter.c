@@ -6,6 +6,13 @@
  * definition is queued; queued definitions are written (strings, modules,
  * nodes, contexts, windows - each kind only refers to kinds before it) just
  * before the record that needs them.
+ *
+ * Packed msgpack collects in a raw buffer; each MiB of it is compressed and
+ * written. With opts.async a thread of the writer does that while the caller
+ * packs the next MiB into a second buffer (double buffering): the thread makes
+ * the same ZSTD_compressStream2 calls on the same buffers in the same order,
+ * so the bytes do not depend on it. Errors of the thread surface at the next
+ * hand-over, flush or end.
  */
 #include "eswriter.h"
 
@@ -19,6 +26,11 @@
 #include "idmap.h"
 #include "mem.h"
 #include "strtab.h"
+
+#ifdef __linux__
+#define ESW_THREADS 1
+#include <pthread.h>
+#endif
 
 #define RAW_FLUSH_BYTES   (1u << 20)	/* compress once this much msgpack is buffered */
 #define STRINGS_PER_REC   4096
@@ -69,6 +81,19 @@ struct es_writer {
 	size_t raw_len, raw_cap;
 	uint8_t *zout;
 	size_t zout_cap;
+#ifdef ESW_THREADS
+	/* opts.async: the buffer handed to the compressor thread. */
+	int async, started, stop;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t *job;			/* being compressed; NULL = thread idle */
+	size_t job_len;
+	uint8_t *spare;			/* the other buffer, when not the job */
+	size_t spare_cap, job_cap;
+	ZSTD_EndDirective job_mode;
+	struct tm_err job_err;		/* the thread's first error */
+#endif
 	msgpack_packer pk;
 	int pack_failed;
 
@@ -91,7 +116,7 @@ struct es_writer {
 
 /* ---- output ---- */
 
-static int write_all(struct es_writer *w, const uint8_t *p, size_t n)
+static int write_all(struct es_writer *w, const uint8_t *p, size_t n, struct tm_err *err)
 {
 	while (n) {
 		ssize_t r = write(w->fd, p, n);
@@ -99,7 +124,7 @@ static int write_all(struct es_writer *w, const uint8_t *p, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			tm_err_errno(w->err, TM_EXIT_ENV, errno, "%s: write error", w->name);
+			tm_err_errno(err, TM_EXIT_ENV, errno, "%s: write error", w->name);
 			return -1;
 		}
 		p += r;
@@ -108,10 +133,11 @@ static int write_all(struct es_writer *w, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Compress the raw buffer with the given directive and write the output. */
-static int compress_raw(struct es_writer *w, ZSTD_EndDirective mode)
+/* Compress buf[0..len) with the given directive and write the output. */
+static int compress_buf(struct es_writer *w, const uint8_t *buf, size_t len,
+    ZSTD_EndDirective mode, struct tm_err *err)
 {
-	ZSTD_inBuffer in = { w->raw, w->raw_len, 0 };
+	ZSTD_inBuffer in = { buf, len, 0 };
 	size_t left;
 
 	do {
@@ -119,13 +145,132 @@ static int compress_raw(struct es_writer *w, ZSTD_EndDirective mode)
 
 		left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
 		if (ZSTD_isError(left)) {
-			tm_err_set(w->err, TM_EXIT_ENV, "%s: zstd: %s", w->name,
-			    ZSTD_getErrorName(left));
+			tm_err_set(err, TM_EXIT_ENV, "%s: zstd: %s", w->name, ZSTD_getErrorName(left));
 			return -1;
 		}
-		if (out.pos && write_all(w, w->zout, out.pos) < 0)
+		if (out.pos && write_all(w, w->zout, out.pos, err) < 0)
 			return -1;
 	} while (mode == ZSTD_e_continue ? in.pos < in.size : left != 0);
+	return 0;
+}
+
+#ifdef ESW_THREADS
+static void *compressor(void *arg)
+{
+	struct es_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->job && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->job)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		/* After an error, later jobs are dropped: the stream is lost anyway. */
+		if (!w->job_err.code)
+			compress_buf(w, w->job, w->job_len, w->job_mode, &w->job_err);
+		pthread_mutex_lock(&w->lock);
+		w->spare = w->job;
+		w->spare_cap = w->job_cap;
+		w->job = NULL;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Wait until the thread is idle; then report its error, if any. */
+static int compressor_wait(struct es_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	while (w->job)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	if (w->job_err.code) {
+		if (!w->err->code)
+			*w->err = w->job_err;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hand the raw buffer to the thread and take the spare one; flush and end
+ * wait for the thread, so that their bytes have reached the descriptor (and
+ * their errors are known) when they return.
+ */
+static int compress_async(struct es_writer *w, ZSTD_EndDirective mode)
+{
+	uint8_t *buf;
+	size_t cap;
+
+	if (!w->started) {
+		if (pthread_mutex_init(&w->lock, NULL) != 0)
+			goto fail;
+		if (pthread_cond_init(&w->cond, NULL) != 0) {
+			pthread_mutex_destroy(&w->lock);
+			goto fail;
+		}
+		if (pthread_create(&w->thread, NULL, compressor, w) != 0) {
+			pthread_cond_destroy(&w->cond);
+			pthread_mutex_destroy(&w->lock);
+			goto fail;
+		}
+		w->started = 1;
+	}
+	if (compressor_wait(w) < 0)
+		return -1;
+	buf = w->spare;
+	cap = w->spare_cap;
+	pthread_mutex_lock(&w->lock);
+	w->job = w->raw;
+	w->job_len = w->raw_len;
+	w->job_cap = w->raw_cap;
+	w->job_mode = mode;
+	w->spare = NULL;
+	w->spare_cap = 0;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	w->raw = buf;
+	w->raw_cap = cap;
+	w->raw_len = 0;
+	return mode == ZSTD_e_continue ? 0 : compressor_wait(w);
+fail:
+	/* No thread: compress in the caller's thread from now on. */
+	w->async = 0;
+	return 1;
+}
+
+static void compressor_stop(struct es_writer *w)
+{
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w->spare);
+	w->spare = NULL;
+	w->started = 0;
+}
+#endif
+
+/* Compress the raw buffer with the given directive and write the output. */
+static int compress_raw(struct es_writer *w, ZSTD_EndDirective mode)
+{
+#ifdef ESW_THREADS
+	if (w->async) {
+		int r = compress_async(w, mode);
+
+		if (r <= 0)
+			return r;
+	}
+#endif
+	if (compress_buf(w, w->raw, w->raw_len, mode, w->err) < 0)
+		return -1;
 	w->raw_len = 0;
 	return 0;
 }
@@ -697,14 +842,15 @@ struct es_writer *es_writer_new(int fd, const char *name, const struct es_writer
 	r = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
 	if (!ZSTD_isError(r))
 		r = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-	if (!ZSTD_isError(r) && opts && opts->workers > 0)
-		r = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, opts->workers);
 	if (ZSTD_isError(r)) {
 		tm_err_set(err, TM_EXIT_ENV, "%s: zstd: %s", name, ZSTD_getErrorName(r));
 		es_writer_free(w);
 		return NULL;
 	}
 	msgpack_packer_init(&w->pk, w, pack_cb);
+#ifdef ESW_THREADS
+	w->async = opts && opts->async;
+#endif
 	return w;
 }
 
@@ -714,6 +860,9 @@ void es_writer_free(struct es_writer *w)
 
 	if (!w)
 		return;
+#ifdef ESW_THREADS
+	compressor_stop(w);
+#endif
 	ZSTD_freeCCtx(w->cctx);
 	free(w->zout);
 	free(w->raw);
@@ -818,6 +967,15 @@ int es_writer_begin(struct es_writer *w, const struct es_header *h)
 	}
 	free(params);
 	return record_done(w);
+}
+
+int es_writer_reserve_strings(struct es_writer *w, size_t n, size_t bytes)
+{
+	if (strtab_reserve(&w->strs, n, bytes) < 0) {
+		tm_err_set(w->err, TM_EXIT_ENV, "%s: out of memory", w->name);
+		return -1;
+	}
+	return 0;
 }
 
 uint32_t es_writer_string(struct es_writer *w, const char *s, size_t len)
@@ -1077,6 +1235,13 @@ size_t es_writer_memory(const struct es_writer *w)
 	const struct kind *ks[] = { &w->str, &w->mod, &w->node, &w->ctx, &w->win };
 	size_t i, total = sizeof(*w) + w->raw_cap + w->zout_cap + strtab_bytes(&w->strs) +
 	    ZSTD_sizeof_CCtx(w->cctx);
+
+#ifdef ESW_THREADS
+	/* The thread's buffer: job or spare, whichever it is now (both bounded
+	 * by the same record-size rule as the raw buffer). */
+	if (w->started)
+		total += w->raw_cap;
+#endif
 
 	for (i = 0; i < 5; i++)
 		total += ks[i]->cap * ks[i]->size + idmap_bytes(&ks[i]->map) +

@@ -23,7 +23,10 @@ struct es_writer;
 
 struct es_writer_opts {
 	int level;		/* zstd level, 0 = default (3) */
-	int workers;		/* zstd worker threads, 0 = none */
+	int async;		/* compress and write in a thread of the writer's own
+				   (Linux; elsewhere it is ignored). The bytes are the
+				   same: the thread makes the same zstd calls on the
+				   same buffers, while the caller packs the next one. */
 };
 
 /*
@@ -37,6 +40,13 @@ void es_writer_free(struct es_writer *w);
 
 /* Start a segment (ends the current one first). 0 or -1. */
 int es_writer_begin(struct es_writer *w, const struct es_header *h);
+
+/*
+ * A hint: about n more distinct strings of `bytes` bytes in all are coming.
+ * Interning them then never rehashes or moves the string arena, which
+ * matters for a writer of a million strings. 0 or -1 (out of memory).
+ */
+int es_writer_reserve_strings(struct es_writer *w, size_t n, size_t bytes);
 
 /* Interning: a handle >= 1, or 0 on error. A NULL string is handle 0. */
 uint32_t es_writer_string(struct es_writer *w, const char *s, size_t len);

@@ -71,6 +71,17 @@ static int rehash(struct idmap *m, size_t ncap)
 	return 0;
 }
 
+int idmap_reserve(struct idmap *m, size_t n)
+{
+	size_t ncap = m->slots ? m->mask + 1 : 64;
+
+	while (ncap < n * 2 && ncap <= ((size_t)1 << 33))
+		ncap *= 2;
+	if (ncap > ((size_t)1 << 33))
+		return -1;
+	return m->slots && ncap == m->mask + 1 ? 0 : rehash(m, ncap);
+}
+
 int idmap_insert(struct idmap *m, uint64_t h, uint32_t id)
 {
 	/* Keep the load factor at or below 1/2: probes stay short. */

@@ -29,6 +29,9 @@ uint32_t idmap_find(const struct idmap *m, uint64_t h, idmap_eq_fn eq, const voi
 /* Insert id (>= 1) under hash h; the key must not be present. 0 or -1 (ENOMEM). */
 int idmap_insert(struct idmap *m, uint64_t h, uint32_t id);
 
+/* Make room for n keys in all, so that inserting them never rehashes. 0 or -1. */
+int idmap_reserve(struct idmap *m, size_t n);
+
 /* Bytes of memory held. */
 size_t idmap_bytes(const struct idmap *m);
 

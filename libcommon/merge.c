@@ -2154,7 +2154,8 @@ int merge_write_stream(struct merge *m, struct es_writer *w, const char *produce
 	h.end_ns = m->end_ns;
 	h.params = params;
 	h.nparams = nparams;
-	if (es_writer_begin(w, &h) < 0)
+	if (es_writer_begin(w, &h) < 0 ||
+	    es_writer_reserve_strings(w, m->sm.strs.n, m->sm.strs.used) < 0)
 		goto out;
 	for (i = 0; i < m->nedges; i++) {
 		const struct merge_edge *me = &m->edges[i];

@@ -2,6 +2,7 @@
  * test_stream.c - the edge stream writer and reader: round trips, segments,
  * determinism, forward compatibility, and hostile input (cuts, flips, sizes).
  */
+#include <fcntl.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -872,6 +873,76 @@ static void test_writer_rejects(void)
 	fclose(f);
 }
 
+/*
+ * A stream of several MiB (many hand-overs to the compressor thread, two
+ * segments, a flush) written with and without opts.async.
+ */
+static struct buf big_stream(int async, int fd_out)
+{
+	struct tm_err err = { 0, "" };
+	struct es_writer_opts o = { .async = async };
+	FILE *f = fd_out < 0 ? tmpfile() : NULL;
+	struct es_writer *w = es_writer_new(f ? fileno(f) : fd_out, "async", &o, &err);
+	struct es_header h;
+	struct es_module m;
+	struct es_node n;
+	struct es_edge e;
+	struct buf b = { NULL, 0 };
+	char sym[64];
+	int seg, i, rc = 0;
+
+	memset(&h, 0, sizeof(h));
+	memset(&m, 0, sizeof(m));
+	h.producer = "t";
+	m.name = "m";
+	for (seg = 0; seg < 2 && rc == 0; seg++) {
+		rc |= es_writer_begin(w, &h);
+		for (i = 0; i < 200000 && rc == 0; i++) {
+			memset(&n, 0, sizeof(n));
+			memset(&e, 0, sizeof(e));
+			n.module = es_writer_module(w, &m);
+			snprintf(sym, sizeof(sym), "fn_%d_%x", i, (unsigned)(i * 2654435761u));
+			n.symbol = es_writer_cstring(w, sym);
+			e.caller = es_writer_node(w, &n);
+			n.symbol = es_writer_cstring(w, sym + 1);
+			e.callee = es_writer_node(w, &n);
+			e.count = (uint64_t)i * 7 + 1;
+			e.first_ns = (uint64_t)i * 1000003;
+			e.last_ns = e.first_ns + 5;
+			rc |= es_writer_edge(w, &e);
+			if (i == 100000)
+				rc |= es_writer_flush(w);
+		}
+		rc |= es_writer_end(w);
+	}
+	if (fd_out >= 0) {
+		/* The write error, whichever call it surfaced at. */
+		CHECK(rc < 0 && err.code == TM_EXIT_ENV && strstr(err.msg, "write error"));
+	} else {
+		CHECK(rc == 0 && err.code == 0);
+	}
+	es_writer_free(w);
+	if (f) {
+		b = slurp(f);
+		fclose(f);
+	}
+	return b;
+}
+
+static void test_async_same_bytes(void)
+{
+	struct buf a = big_stream(0, -1), b = big_stream(1, -1);
+	int fd = open("/dev/full", O_WRONLY);
+
+	CHECK(a.len > (1u << 20) && a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
+	free(a.p);
+	free(b.p);
+	if (fd >= 0) {
+		big_stream(1, fd);
+		close(fd);
+	}
+}
+
 int main(void)
 {
 	RUN(test_round_trip);
@@ -893,5 +964,6 @@ int main(void)
 	RUN(test_record_limit);
 	RUN(test_build_id_forms);
 	RUN(test_writer_rejects);
+	RUN(test_async_same_bytes);
 	UNIT_END();
 }
