@@ -101,10 +101,11 @@ static inline int graphlex_string(struct graphlex *lx, struct graphlex_err *e, c
 	const char *start = ++lx->p;
 
 	while (lx->p < lx->end && *lx->p != '"') {
-		if (*lx->p == '\0')
-			return graphlex_fail(e, lx->line, "NUL byte in string");
+		/* An escaped NUL is a NUL too: names are C strings downstream. */
 		if (*lx->p == '\\' && lx->end - lx->p >= 2)
 			lx->p++;
+		if (*lx->p == '\0')
+			return graphlex_fail(e, lx->line, "NUL byte in string");
 		if (*lx->p == '\n')
 			lx->line++;
 		lx->p++;

@@ -367,8 +367,17 @@ static void test_malformed(void)
 		sgraph_free(g);
 	}
 
-	/* limits: nesting, string length */
+	/* An escaped NUL is refused like a raw one (found by fuzz_vcg: the
+	 * name kept the NUL and no longer resolved as a C string). */
+	static const char esc_nul[] = "graph: { node: { title: \"a\\\0b\" } }";
 	struct sgraph *g = sgraph_new();
+	CHECK_EQ_U64(vcg_parse_buffer(g, esc_nul, sizeof esc_nul - 1, "bad.ci", NULL, err, sizeof err),
+	    SG_EDATA);
+	CHECK_STR(err, "bad.ci:1: NUL byte in string");
+	sgraph_free(g);
+
+	/* limits: nesting, string length */
+	g = sgraph_new();
 	char deep[4096] = "";
 	for (int i = 0; i < VCG_MAX_DEPTH + 2; i++)
 		strcat(deep, "graph: { ");
