@@ -38,64 +38,95 @@
 
 /* ---- names ---- */
 
+/*
+ * Class k is es_conflict k + 1 and resolution r es_resolution r + 1
+ * (conflicts.h): their names are the stream's.
+ */
+#define CF_SAME(a, b) _Static_assert((a) + 1 == (b), #a " + 1 == " #b)
+CF_SAME(CF_UNEXPLAINED, ES_CONFLICT_UNEXPLAINED);
+CF_SAME(CF_CONTESTED, ES_CONFLICT_CONTESTED);
+CF_SAME(CF_VERSION_SKEW, ES_CONFLICT_VERSION_SKEW);
+CF_SAME(CF_OUT_OF_SCOPE, ES_CONFLICT_OUT_OF_SCOPE);
+CF_SAME(CF_DYNAMIC_MODULE, ES_CONFLICT_DYNAMIC_MODULE);
+CF_SAME(CF_IDENTITY, ES_CONFLICT_IDENTITY_MISMATCH);
+CF_SAME(CF_NOT_PRESENT, ES_CONFLICT_NOT_PRESENT);
+CF_SAME(CF_INDIRECT, ES_CONFLICT_INDIRECT_CALL);
+CF_SAME(CF_ASYNC, ES_CONFLICT_ASYNC_TRANSFER);
+CF_SAME(CF_CALLBACK, ES_CONFLICT_CALLBACK);
+CF_SAME(CF_TAIL_CALL, ES_CONFLICT_TAIL_CALL);
+CF_SAME(CF_INLINED, ES_CONFLICT_INLINED);
+CF_SAME(CF_UNWIND, ES_CONFLICT_UNWIND_ARTIFACT);
+CF_SAME(CF_NOT_EXERCISED, ES_CONFLICT_NOT_EXERCISED);
+CF_SAME(CF_CALLER_NOT_EXECUTED, ES_CONFLICT_CALLER_NOT_EXECUTED);
+CF_SAME(CF_UNOBSERVABLE, ES_CONFLICT_UNOBSERVABLE);
+CF_SAME(CF_NCLASSES - 1, ES_CONFLICT_MAX);
+CF_SAME(CF_RES_OPEN, ES_RES_OPEN);
+CF_SAME(CF_RES_ACCEPTED, ES_RES_ACCEPTED);
+CF_SAME(CF_RES_REJECTED, ES_RES_REJECTED);
+CF_SAME(CF_RES_EXPLAINED, ES_RES_EXPLAINED);
+CF_SAME(CF_RES_KEPT, ES_RES_KEPT);
+CF_SAME(CF_NRES - 1, ES_RES_MAX);
+#undef CF_SAME
+_Static_assert(CF_NCLASSES < 32, "a --fail-on mask holds every class");
+
 struct class_info {
-	const char *name, *code, *title, *summary;
+	const char *code, *title, *summary;
 	uint8_t level, side;
 };
 
 static const struct class_info classes[CF_NCLASSES] = {
-	[CF_UNEXPLAINED] = { "unexplained", "R-UNEXPLAINED", "UnexplainedRuntimeEdge",
+	[CF_UNEXPLAINED] = { "R-UNEXPLAINED", "UnexplainedRuntimeEdge",
 	    "A call observed at runtime that the static graph lacks and nothing explains: "
 	    "a probable gap in the static analysis.", CF_LEVEL_ERROR, CF_SIDE_RUNTIME },
-	[CF_CONTESTED] = { "contested", "N-CONTESTED", "ContestedFunction",
+	[CF_CONTESTED] = { "N-CONTESTED", "ContestedFunction",
 	    "A function observed at runtime that, according to the static graph, no entry "
 	    "point reaches.", CF_LEVEL_ERROR, CF_SIDE_NODE },
-	[CF_VERSION_SKEW] = { "version-skew", "R-SKEW", "VersionSkew",
+	[CF_VERSION_SKEW] = { "R-SKEW", "VersionSkew",
 	    "The static graph describes another build of the module than the one observed "
 	    "(build ids differ): neither side can be checked against the other.",
 	    CF_LEVEL_ERROR, CF_SIDE_RUNTIME },
-	[CF_OUT_OF_SCOPE] = { "out-of-scope", "R-SCOPE", "FunctionOutsideStaticScope",
+	[CF_OUT_OF_SCOPE] = { "R-SCOPE", "FunctionOutsideStaticScope",
 	    "A call involving a function of the analysed module that the static graph does "
 	    "not know (C runtime start files, assembly, a translation unit without a graph).",
 	    CF_LEVEL_WARNING, CF_SIDE_RUNTIME },
-	[CF_DYNAMIC_MODULE] = { "dynamic-module", "R-DYNLOAD", "ModuleOutsideStaticScope",
+	[CF_DYNAMIC_MODULE] = { "R-DYNLOAD", "ModuleOutsideStaticScope",
 	    "A call into or within a module the static graph does not describe: a "
 	    "dlopen()ed plugin or a shared library.", CF_LEVEL_WARNING, CF_SIDE_RUNTIME },
-	[CF_IDENTITY] = { "identity-mismatch", "R-IDENTITY", "IdentityMismatch",
+	[CF_IDENTITY] = { "R-IDENTITY", "IdentityMismatch",
 	    "The same function under two names: a compiler clone, identical code folding, "
 	    "an ifunc variant, or an address the capture could not symbolize.",
 	    CF_LEVEL_WARNING, CF_SIDE_RUNTIME },
-	[CF_NOT_PRESENT] = { "not-present", "S-NOTPRESENT", "StaticEdgeNotInBinary",
+	[CF_NOT_PRESENT] = { "S-NOTPRESENT", "StaticEdgeNotInBinary",
 	    "A static call the binary does not contain: the caller or the callee has no code "
 	    "of its own (inlined everywhere, removed), or the caller's code never calls the "
 	    "callee.", CF_LEVEL_WARNING, CF_SIDE_STATIC },
-	[CF_INDIRECT] = { "indirect-call", "R-INDIRECT", "IndirectCallResolved",
+	[CF_INDIRECT] = { "R-INDIRECT", "IndirectCallResolved",
 	    "An indirect call site of the caller (a call through a function pointer) "
 	    "resolved to this callee at runtime.", CF_LEVEL_NOTE, CF_SIDE_RUNTIME },
-	[CF_ASYNC] = { "async-transfer", "R-ASYNC", "AsynchronousTransfer",
+	[CF_ASYNC] = { "R-ASYNC", "AsynchronousTransfer",
 	    "Control entered the callee without a call in the program: a signal handler, a "
 	    "thread start, an exit handler, a constructor, a longjmp or the program entry.",
 	    CF_LEVEL_NOTE, CF_SIDE_RUNTIME },
-	[CF_CALLBACK] = { "callback", "R-CALLBACK", "CallbackFromOutsideScope",
+	[CF_CALLBACK] = { "R-CALLBACK", "CallbackFromOutsideScope",
 	    "Code outside the static scope (a library, such as libc's qsort) called a "
 	    "function of the program back through a pointer.", CF_LEVEL_NOTE, CF_SIDE_RUNTIME },
-	[CF_TAIL_CALL] = { "tail-call", "R-TAILCALL", "TailCallArtifact",
+	[CF_TAIL_CALL] = { "R-TAILCALL", "TailCallArtifact",
 	    "The intermediate function of a static path ends in a jump to the callee (a "
 	    "sibling call): its frame was replaced, so the callee appears called by its "
 	    "caller's caller.", CF_LEVEL_NOTE, CF_SIDE_RUNTIME },
-	[CF_INLINED] = { "inlined", "R-INLINE", "InliningArtifact",
+	[CF_INLINED] = { "R-INLINE", "InliningArtifact",
 	    "The intermediate function of a static path was inlined into the caller, so the "
 	    "callee appears called by the caller.", CF_LEVEL_NOTE, CF_SIDE_RUNTIME },
-	[CF_UNWIND] = { "unwind-artifact", "R-UNWIND", "UnwindingArtifact",
+	[CF_UNWIND] = { "R-UNWIND", "UnwindingArtifact",
 	    "A sampled frame pair the unwinder may have got wrong: a function on the way "
 	    "keeps no frame pointer, or a single sample.", CF_LEVEL_NOTE, CF_SIDE_RUNTIME },
-	[CF_NOT_EXERCISED] = { "not-exercised", "S-NOTEXERCISED-SITE", "StaticEdgeNotExercised",
+	[CF_NOT_EXERCISED] = { "S-NOTEXERCISED-SITE", "StaticEdgeNotExercised",
 	    "The caller ran but this static call was never observed: a coverage gap, or a "
 	    "call that cannot happen.", CF_LEVEL_NOTE, CF_SIDE_STATIC },
-	[CF_CALLER_NOT_EXECUTED] = { "caller-not-executed", "S-NOTEXERCISED-CALLER",
+	[CF_CALLER_NOT_EXECUTED] = { "S-NOTEXERCISED-CALLER",
 	    "CallerNeverExecuted", "The caller of this static call was never observed running.",
 	    CF_LEVEL_NOTE, CF_SIDE_STATIC },
-	[CF_UNOBSERVABLE] = { "unobservable", "S-UNOBSERVABLE", "StaticEdgeUnobservable",
+	[CF_UNOBSERVABLE] = { "S-UNOBSERVABLE", "StaticEdgeUnobservable",
 	    "The observer used could not have seen this call (no probe on the callee and no "
 	    "sampling, a tail call, no runtime data at all): its absence is no evidence.",
 	    CF_LEVEL_NOTE, CF_SIDE_STATIC },
@@ -111,7 +142,6 @@ static const char *const fact_names[CF_NFACTS] = {
 	"single-sample", "entry-point",
 };
 
-static const char *const res_names[CF_NRES] = { "open", "accepted", "rejected", "explained", "kept" };
 static const char *const policy_names[] = { "explain-only", "prefer-runtime", "prefer-static" };
 static const char *const level_names[] = { "error", "warning", "note" };
 static const char *const conf_names[] = { "low", "medium", "high" };
@@ -121,7 +151,7 @@ static const char *const async_names[] = {
 
 const char *cf_class_name(unsigned c)
 {
-	return c < CF_NCLASSES ? classes[c].name : "?";
+	return c < CF_NCLASSES ? es_conflict_name(cf_es_conflict(c)) : "?";
 }
 
 const char *cf_class_code(unsigned c)
@@ -156,7 +186,7 @@ const char *cf_level_name(unsigned l)
 
 const char *cf_resolution_name(unsigned r)
 {
-	return r < CF_NRES ? res_names[r] : "?";
+	return r < CF_NRES ? es_resolution_name(cf_es_resolution(r)) : "?";
 }
 
 const char *cf_policy_name(unsigned p)
@@ -195,7 +225,7 @@ static int eq_nocase(const char *a, const char *s, size_t len)
 int cf_class_parse(const char *s, size_t len)
 {
 	for (unsigned i = 0; i < CF_NCLASSES; i++)
-		if (eq_nocase(classes[i].name, s, len) || eq_nocase(classes[i].code, s, len))
+		if (eq_nocase(cf_class_name(i), s, len) || eq_nocase(classes[i].code, s, len))
 			return (int)i;
 	/* The static-side form of the version-skew code. */
 	if (eq_nocase("S-SKEW", s, len))
@@ -580,7 +610,8 @@ static int add_edge_record(struct cf *c, const struct es_reader *r, const struct
 	e->evidence |= in->evidence;
 	if (in->confidence > e->confidence)
 		e->confidence = in->confidence;
-	if (in->edge_class > e->in_class && in->edge_class <= ES_CLASS_MAX)
+	/* trace-merge's class, folded as trace-dedup folds it. */
+	if (in->edge_class > e->in_class)
 		e->in_class = in->edge_class;
 	if ((in->evidence & ~(uint32_t)ES_EV_STATIC) || in->count) {
 		uint32_t wid = record_window(c, r, in->window);
@@ -630,8 +661,8 @@ static int own_param(const char *key)
 {
 	return strcmp(key, "policy") == 0 || strcmp(key, "min_count") == 0 ||
 	    strcmp(key, "min_windows") == 0 || strcmp(key, "conflicts") == 0 ||
-	    strcmp(key, "unresolved") == 0 || strncmp(key, "class:", 6) == 0 ||
-	    strcmp(key, "binary") == 0 || strcmp(key, "binary_build_id") == 0;
+	    strcmp(key, "unresolved") == 0 || strcmp(key, "binary") == 0 ||
+	    strcmp(key, "binary_build_id") == 0;
 }
 
 static int begin_segment(struct cf *c, const struct es_header *h)
@@ -1114,8 +1145,7 @@ static int static_as_input(struct cf *c)
 		memset(&e, 0, sizeof(e));
 		e.caller = h[se[i].caller];
 		e.callee = h[se[i].callee];
-		e.evidence = ES_EV_STATIC;
-		e.edge_class = ES_CLASS_STATIC_ONLY;
+		e.evidence = ES_EV_STATIC;	/* no class: trace-merge did not see it */
 		if (se[i].site.file) {
 			int n = snprintf(label, sizeof(label), "%s:%u", sgraph_str(c->g, se[i].site.file),
 			    se[i].site.line);
@@ -2183,11 +2213,32 @@ static int rederive(struct cf *c)
 	return 0;
 }
 
+/*
+ * A function a resolved input accepted (its own output read again) is
+ * contested again, for this run's policy to decide: the acceptance made it
+ * confirmed-reachable and flagged it.
+ */
+static void reopen_accepted(struct cf *c)
+{
+	for (size_t i = 1; i <= c->sm.nnodes; i++) {
+		struct segmap_node *n = &SN(c, i);
+
+		if (!(n->flags & ES_NODE_ACCEPTED))
+			continue;
+		n->flags &= ~(uint32_t)ES_NODE_ACCEPTED;
+		if (n->state == ES_STATE_CONFIRMED_REACHABLE)
+			n->state = ES_STATE_CONTESTED;
+	}
+}
+
 int cf_finish(struct cf *c)
 {
 	if (c->finished)
 		return 0;
-	if (c->err->code || rederive(c) < 0)
+	if (c->err->code)
+		return -1;
+	reopen_accepted(c);
+	if (rederive(c) < 0)
 		return -1;
 	if (c->g) {
 		if (sgraph_finish(c->g) < 0)
@@ -2483,7 +2534,7 @@ struct emit {
 	uint32_t *node_h;
 };
 
-static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *accepted)
+static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *contested)
 {
 	struct cf *c = x->c;
 
@@ -2499,8 +2550,8 @@ static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *accepted)
 		v.offset = n->offset;
 		v.flags = n->flags;
 		v.state = n->state;
-		if (accepted[id]) {
-			v.flags |= CF_NODE_ACCEPTED;
+		if (contested[id] == cf_es_resolution(CF_RES_ACCEPTED)) {
+			v.flags |= ES_NODE_ACCEPTED;
 			v.state = lattice_join(v.state, ES_STATE_STATIC_REACHABLE);
 		}
 		v.file = segmap_emit_string(&x->se, n->file);
@@ -2510,8 +2561,8 @@ static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *accepted)
 	return x->node_h[id];
 }
 
-/* The class an edge without a conflict carries in the resolved stream. */
-static uint8_t plain_class(const struct cf *c, const struct cf_edge *e)
+/* The class of an edge trace-merge did not classify: the one it would give. */
+static uint8_t merge_class(const struct cf *c, const struct cf_edge *e)
 {
 	int rt = runtime_evidence(e), st = is_static(e);
 
@@ -2523,23 +2574,17 @@ static uint8_t plain_class(const struct cf *c, const struct cf_edge *e)
 	    ES_CLASS_RUNTIME_ONLY;
 }
 
-struct pbuf {
-	char key[32], value[64];
-};
-
 int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 {
 	struct emit x;
 	struct es_header h;
 	struct es_param *pp = NULL;
-	struct pbuf *pb = NULL;
-	uint8_t used[256], *accepted = NULL;
-	size_t np = 0, npb = 0, i;
+	uint8_t *contested = NULL;
+	size_t np = 0, i;
 	char cnt[3][32];
 	int rc = -1;
 
 	memset(&x, 0, sizeof(x));
-	memset(used, 0, sizeof(used));
 	if (!c->finished) {
 		tm_err_set(c->err, TM_EXIT_ENV, "internal error: not finished");
 		return -1;
@@ -2547,20 +2592,18 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 	x.c = c;
 	x.w = w;
 	x.node_h = calloc(c->sm.nnodes + 1, sizeof(uint32_t));
-	accepted = calloc(c->sm.nnodes + 1, 1);
-	pp = calloc(c->nparams + 8 + CF_NCLASSES * CF_NRES, sizeof(*pp));
-	pb = calloc(CF_NCLASSES * CF_NRES, sizeof(*pb));
-	if (!x.node_h || !accepted || !pp || !pb || segmap_emit_init(&x.se, &c->sm, w) < 0) {
+	/* The es_resolution of every contested function, 0 for the others. */
+	contested = calloc(c->sm.nnodes + 1, 1);
+	pp = calloc(c->nparams + 4, sizeof(*pp));
+	if (!x.node_h || !contested || !pp || segmap_emit_init(&x.se, &c->sm, w) < 0) {
 		nomem(c);
 		goto out;
 	}
 	for (i = 0; i < c->ncs; i++) {
 		const struct cf_conflict *k = &c->cs[i];
 
-		if (k->edge)
-			used[CF_STREAM_CLASS_BASE + CF_NRES * k->cls + k->resolution] = 1;
-		else if (k->cls == CF_CONTESTED && k->resolution == CF_RES_ACCEPTED)
-			accepted[k->node] = 1;
+		if (!k->edge && k->cls == CF_CONTESTED)
+			contested[k->node] = cf_es_resolution(k->resolution);
 	}
 	for (i = 0; i < c->nparams; i++) {
 		pp[np].key = str(c, c->params[i].key);
@@ -2577,17 +2620,6 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 	pp[np++].value = cnt[1];
 	pp[np].key = "unresolved";
 	pp[np++].value = cnt[2];
-	for (i = 0; i < 256; i++) {
-		unsigned v = (unsigned)i - CF_STREAM_CLASS_BASE;
-
-		if (!used[i])
-			continue;
-		snprintf(pb[npb].key, sizeof(pb[npb].key), "class:%zu", i);
-		snprintf(pb[npb].value, sizeof(pb[npb].value), "%s %s", cf_resolution_name(v % CF_NRES),
-		    cf_class_name(v / CF_NRES));
-		pp[np].key = pb[npb].key;
-		pp[np++].value = pb[npb++].value;
-	}
 	memset(&h, 0, sizeof(h));
 	h.producer = producer;
 	h.source = "conflicts";
@@ -2603,8 +2635,8 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 		struct es_edge o;
 
 		memset(&o, 0, sizeof(o));
-		o.caller = out_node(&x, e->caller, accepted);
-		o.callee = out_node(&x, e->callee, accepted);
+		o.caller = out_node(&x, e->caller, contested);
+		o.callee = out_node(&x, e->callee, contested);
 		if (!o.caller || !o.callee)
 			goto out;
 		o.count = e->count;
@@ -2613,12 +2645,15 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 		o.evidence = e->evidence;
 		o.site = segmap_emit_string(&x.se, e->site);
 		o.confidence = e->confidence;
+		o.edge_class = e->in_class ? e->in_class : merge_class(c, e);
 		if (e->conflict >= 0) {
 			const struct cf_conflict *k = &c->cs[e->conflict];
 
-			o.edge_class = (uint8_t)(CF_STREAM_CLASS_BASE + CF_NRES * k->cls + k->resolution);
-		} else {
-			o.edge_class = plain_class(c, e);
+			o.conflict = cf_es_conflict(k->cls);
+			o.resolution = cf_es_resolution(k->resolution);
+		} else if (contested[e->callee]) {
+			o.conflict = cf_es_conflict(CF_CONTESTED);
+			o.resolution = contested[e->callee];
 		}
 		if (es_writer_edge(w, &o) < 0)
 			goto out;
@@ -2629,7 +2664,7 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 		if (x.node_h[i])
 			continue;
 		memset(&v, 0, sizeof(v));
-		if (!(v.node = out_node(&x, (uint32_t)i, accepted)))
+		if (!(v.node = out_node(&x, (uint32_t)i, contested)))
 			goto out;
 		v.method = ES_COV_NONE;
 		if (es_writer_coverage(w, &v) < 0)
@@ -2639,7 +2674,7 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 		struct es_coverage v;
 
 		memset(&v, 0, sizeof(v));
-		if (!(v.node = out_node(&x, c->covs[i].node, accepted)))
+		if (!(v.node = out_node(&x, c->covs[i].node, contested)))
 			goto out;
 		v.method = c->covs[i].method;
 		v.start_ns = c->covs[i].start;
@@ -2653,8 +2688,7 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 out:
 	free(x.node_h);
 	segmap_emit_free(&x.se);
-	free(accepted);
+	free(contested);
 	free(pp);
-	free(pb);
 	return rc;
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esformat.h"
 #include "esreader.h"
 #include "eswriter.h"
 #include "progress.h"
@@ -32,6 +33,8 @@
  * Conflict classes, most severe first (the order of the reports). Runtime
  * side: an observed edge the static graph lacks. Static side: a static edge
  * never observed. Node: a function observed yet statically unreachable.
+ * Class k is the stream's enum es_conflict value k + 1 (cf_es_conflict()),
+ * and has that value's name.
  */
 enum cf_class {
 	CF_UNEXPLAINED = 0,	/* R-UNEXPLAINED: no explanation, probable static-analysis gap */
@@ -56,7 +59,7 @@ enum cf_class {
 enum cf_side { CF_SIDE_RUNTIME, CF_SIDE_STATIC, CF_SIDE_NODE };
 enum cf_level { CF_LEVEL_ERROR, CF_LEVEL_WARNING, CF_LEVEL_NOTE };
 
-const char *cf_class_name(unsigned c);		/* "indirect-call" */
+const char *cf_class_name(unsigned c);		/* "indirect-call": es_conflict_name() */
 const char *cf_class_code(unsigned c);		/* "R-INDIRECT" */
 const char *cf_class_title(unsigned c);		/* "IndirectCallResolved" (SARIF rule name) */
 const char *cf_class_summary(unsigned c);	/* one sentence */
@@ -83,6 +86,7 @@ enum cf_policy {
 const char *cf_policy_name(unsigned p);
 int cf_policy_parse(const char *s);
 
+/* Resolution r is the stream's enum es_resolution value r + 1 (cf_es_resolution()). */
 enum cf_resolution {
 	CF_RES_OPEN = 0,	/* unresolved */
 	CF_RES_ACCEPTED,	/* the runtime evidence joins the resolved graph */
@@ -91,7 +95,11 @@ enum cf_resolution {
 	CF_RES_KEPT,		/* a static edge stays: absence at runtime proves nothing */
 	CF_NRES
 };
-const char *cf_resolution_name(unsigned r);
+const char *cf_resolution_name(unsigned r);	/* "accepted": es_resolution_name() */
+
+/* The EDGES conflict and resolution values (esformat.h) of a class and a resolution. */
+static inline uint8_t cf_es_conflict(unsigned cls) { return (uint8_t)(cls + 1); }
+static inline uint8_t cf_es_resolution(unsigned r) { return (uint8_t)(r + 1); }
 
 enum cf_confidence { CF_CONF_LOW = 0, CF_CONF_MEDIUM, CF_CONF_HIGH };
 const char *cf_confidence_name(unsigned c);
@@ -208,7 +216,11 @@ struct cf;
 struct cf *cf_new(const struct cf_opts *opts, struct tm_err *err);
 void cf_free(struct cf *c);
 
-/* Read every segment of r (a merged stream). 0 or -1. */
+/*
+ * Read every segment of r: a merged stream, or a resolved one (its conflict
+ * and resolution columns are ignored, its accepted functions contested
+ * again: the conflicts are derived afresh). 0 or -1.
+ */
 int cf_add_input(struct cf *c, struct es_reader *r, struct progress *pg);
 /* A static graph (.ci file or directory, DOT, JSON). 0 or -1. */
 int cf_add_static(struct cf *c, const char *path);
@@ -244,18 +256,14 @@ size_t cf_explain(const struct cf *c, const struct cf_conflict *k, char *buf, si
 uint64_t cf_unresolved(const struct cf *c, uint32_t mask);
 
 /*
- * The resolved stream, one segment: every edge and function of the input,
- * conflicting edges re-classed by resolution and conflict class. 0 or -1.
+ * The resolved stream, one segment: every edge and function of the input.
+ * Edges keep the class trace-merge gave them (edges it did not classify get
+ * the one it would give); an edge with a conflict carries its class and
+ * resolution in the conflict and resolution columns, and an edge without
+ * one entering a contested function carries that function's. A contested
+ * function whose observation is accepted is flagged ES_NODE_ACCEPTED and
+ * becomes confirmed-reachable. 0 or -1.
  */
 int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer);
-
-/*
- * In the resolved stream an edge with a conflict has the class value
- * CF_STREAM_CLASS_BASE + CF_NRES * class + resolution; the header
- * parameter "class:VALUE" names each value used ("accepted indirect-call").
- */
-#define CF_STREAM_CLASS_BASE 64
-/* Node flag of a contested function whose runtime observation was accepted. */
-#define CF_NODE_ACCEPTED (1u << 9)
 
 #endif

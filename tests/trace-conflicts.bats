@@ -225,7 +225,8 @@ o2_merged() {
 	run -0 "$CONFLICTS" -q m.es --policy prefer-runtime --fail-on contested -o res.es --format json
 	assert_equal "$(echo "$output" | jq -r '[.conflicts[] | select(.class == "contested") | .resolution] | unique | join(",")')" accepted
 	run -0 "$TRACE_CAT" res.es
-	assert_equal "$(echo "$output" | jq -r 'select(.callee == "async!async.c:on_signal") | .callee_state')" confirmed-reachable
+	assert_equal "$(echo "$output" | jq -r 'select(.callee == "async!async.c:on_signal") | "\(.callee_state) \(.callee_flags | index("accepted") != null)"' | sort -u)" \
+		"confirmed-reachable true"
 	run -1 "$CONFLICTS" -q m.es --fail-on contested --format none
 }
 
@@ -464,23 +465,40 @@ EOF
 	assert_line --partial "static path app!main -> app!relay -> app!sink; app!relay jumps to app!sink at 0x"
 }
 
-@test "-o: the resolved stream keeps every edge, marks the rejected, names the classes; the same input gives the same bytes" {
+# edge CALLER CALLEE < NDJSON: one edge's class, conflict and resolution ("-" for none).
+edge() {
+	jq -r --arg a "$1" --arg b "$2" \
+		'select(.type == "edge" and .caller == $a and .callee == $b) | "\(.class // "-") \(.conflict // "-") \(.resolution // "-")"'
+}
+
+@test "-o: the resolved stream keeps every edge and trace-merge's class, and marks conflicts and resolutions; the same input gives the same bytes" {
 	o2_merged
-	run -0 "$CONFLICTS" -q merged.es --binary "$P/O2/app" --policy prefer-static -o res.es --format none
-	assert_equal "$output" ""
+	run -0 "$CONFLICTS" -q merged.es --binary "$P/O2/app" --policy prefer-static -o res.es --format json
+	echo "$output" >r.json
 	run -0 "$TRACE_CAT" --all res.es
 	echo "$output" >res.ndjson
 	head -1 res.ndjson >hdr.json
 	assert_equal "$(jq -r '.source + " " + .params.policy' hdr.json)" "conflicts prefer-static"
-	# Every edge of the merged stream is there.
-	assert_equal "$("$TRACE_CAT" res.es | wc -l)" "$("$TRACE_CAT" merged.es | wc -l)"
-	# The rejected unexplained edge: kept, with a class the header names.
-	cls=$(jq -r 'select(.type == "edge" and .caller == "app!relay" and .callee == "app!app.c:op_inc") | .class' res.ndjson)
-	assert_equal "$(jq -r --arg k "class:${cls#class}" '.params[$k]' hdr.json)" "rejected unexplained"
-	cls=$(jq -r 'select(.type == "edge" and .caller == "app!main" and .callee == "app!app.c:op_inc") | .class' res.ndjson)
-	assert_equal "$(jq -r --arg k "class:${cls#class}" '.params[$k]' hdr.json)" "accepted indirect-call"
-	# Confirmed edges keep their class.
-	assert_equal "$(jq -r 'select(.type == "edge" and .caller == "app!main" and .callee == "app!relay") | .class' res.ndjson)" confirmed
+	assert_equal "$(jq -r '[.params | keys[] | select(startswith("class"))] | length' hdr.json)" 0
+	# Every edge of the merged stream is there, with the class trace-merge gave it.
+	"$TRACE_CAT" merged.es | jq -c '[.caller, .callee, .class]' | sort >m.classes
+	"$TRACE_CAT" res.es | jq -c '[.caller, .callee, .class]' | sort >r.classes
+	assert_equal "$(wc -l <r.classes)" "$(wc -l <m.classes)"
+	cmp m.classes r.classes
+	# The conflict and resolution of each edge, by name (trace-cat's NDJSON).
+	assert_equal "$(edge app!relay app!app.c:op_inc <res.ndjson)" "runtime-only unexplained rejected"
+	assert_equal "$(edge app!main app!app.c:op_inc <res.ndjson)" "confirmed-indirect indirect-call accepted"
+	assert_equal "$(edge app!main app!sink <res.ndjson)" "confirmed-indirect tail-call explained"
+	assert_equal "$(edge app!main app!qsort <res.ndjson)" "static-only not-exercised kept"
+	assert_equal "$(edge app!main app!relay <res.ndjson)" "confirmed - -"
+	# Those of the report, edge for edge; no other edge has one.
+	assert_equal "$(jq -c '[.conflicts[] | select(.caller) | [.caller, .callee, .class, .resolution]] | sort' r.json)" \
+		"$(jq -sc '[.[] | select(.type == "edge" and .conflict) | [.caller, .callee, .conflict, .resolution]] | sort' res.ndjson)"
+	# trace-dedup keeps them.
+	run -0 "$TM_BIN/trace-dedup" -o dd.es res.es
+	run -0 "$TRACE_CAT" dd.es
+	assert_equal "$(echo "$output" | edge app!relay app!app.c:op_inc)" "runtime-only unexplained rejected"
+	assert_equal "$(echo "$output" | edge app!main app!app.c:op_inc)" "confirmed-indirect indirect-call accepted"
 	# Deterministic, and readable again by trace-conflicts (the classes come out the same).
 	run -0 "$CONFLICTS" -q merged.es --binary "$P/O2/app" --policy prefer-static -o res2.es --format none
 	cmp res.es res2.es
@@ -491,6 +509,55 @@ EOF
 	# -o - writes the stream to stdout, the report then being none.
 	run -0 "$CONFLICTS" -q merged.es -o - --format none
 	run -2 "$CONFLICTS" -q merged.es -o -
+}
+
+@test "-o on a resolved stream: resolved again under the new policy, as from the merged stream" {
+	o2_merged
+	run -0 "$CONFLICTS" -q merged.es --binary "$P/O2/app" --policy prefer-static -o st.es --format none
+	# The same policy again: the same bytes.
+	run -0 "$CONFLICTS" -q st.es --binary "$P/O2/app" --policy prefer-static -o st2.es --format none
+	cmp st.es st2.es
+	# Another policy: what it decides on the merged stream.
+	run -0 "$CONFLICTS" -q merged.es --binary "$P/O2/app" --policy prefer-runtime -o rt.es --format json
+	a=$(echo "$output" | jq -c '[.conflicts[] | [.class, .resolution, .caller, .callee, .function]]')
+	run -0 "$CONFLICTS" -q st.es --binary "$P/O2/app" --policy prefer-runtime -o rt2.es --format json
+	assert_equal "$(echo "$output" | jq -c '[.conflicts[] | [.class, .resolution, .caller, .callee, .function]]')" "$a"
+	cmp rt.es rt2.es
+	run -0 "$TRACE_CAT" rt2.es
+	assert_equal "$(echo "$output" | edge app!relay app!app.c:op_inc)" "runtime-only unexplained accepted"
+}
+
+@test "-o: a contested function accepted is flagged and confirmed-reachable, the edges entering it contested; read again, contested again" {
+	cat >m.ndjson <<'EOF'
+{"type":"header","source":"merge","params":{"module":"app"}}
+{"type":"edge","caller":"app!main","caller_flags":["entry"],"caller_state":"confirmed-reachable","callee":"app!relay","callee_state":"confirmed-reachable","count":3,"evidence":["static","ebpf-probe"],"class":"confirmed"}
+{"type":"edge","caller":"libc.so.6!start_thread","callee":"app!worker","callee_state":"contested","count":1,"evidence":["ebpf-probe"],"class":"runtime-only"}
+{"type":"edge","caller":"app!worker","caller_state":"contested","callee":"app!step","callee_state":"contested","count":2,"evidence":["static","ebpf-probe"],"class":"confirmed"}
+EOF
+	tm_encode m.es m.ndjson
+	run -0 "$CONFLICTS" -q m.es --policy prefer-runtime -o res.es --format json
+	assert_equal "$(echo "$output" | jq -r '[.conflicts[] | select(.class == "contested") | "\(.function) \(.resolution)"] | sort | join(",")')" \
+		"app!step accepted,app!worker accepted"
+	run -0 "$TRACE_CAT" res.es
+	echo "$output" >res.ndjson
+	# worker -> step has no conflict of its own: it carries step's.
+	assert_equal "$(edge app!worker app!step <res.ndjson)" "confirmed contested accepted"
+	assert_equal "$(jq -r 'select(.callee == "app!step") | "\(.callee_flags | join(",")) \(.callee_state)"' res.ndjson)" \
+		"accepted confirmed-reachable"
+	assert_equal "$(jq -r 'select(.callee == "app!relay") | .callee_flags // [] | join(",")' res.ndjson)" ""
+	assert_equal "$(edge app!main app!relay <res.ndjson)" "confirmed - -"
+	# Read again under prefer-static: the functions are contested, and open, again.
+	run -0 "$CONFLICTS" -q res.es --policy prefer-static -o st.es --format json
+	assert_equal "$(echo "$output" | jq -r '[.conflicts[] | select(.class == "contested") | "\(.function) \(.resolution)"] | sort | join(",")')" \
+		"app!step open,app!worker open"
+	run -0 "$TRACE_CAT" st.es
+	assert_equal "$(echo "$output" | edge app!worker app!step)" "confirmed contested open"
+	assert_equal "$(echo "$output" | jq -r 'select(.callee == "app!step") | "\(.callee_flags // [] | join(",")) \(.callee_state)"')" \
+		" contested"
+	run -1 "$CONFLICTS" -q res.es --fail-on contested --format none
+	# And under prefer-runtime: what the first run wrote.
+	run -0 "$CONFLICTS" -q st.es --policy prefer-runtime -o res2.es --format none
+	cmp res.es res2.es
 }
 
 @test "--static: the graph of an input without one; indirect call sites located" {

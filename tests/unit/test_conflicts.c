@@ -3,7 +3,7 @@
  * encoded instructions, and instruction boundaries against objdump on this
  * very binary), the binary's code facts (a real tail call), and every
  * conflict class, policy, threshold, window count and the resolved stream
- * on merged streams written here with the stream writer.
+ * (also read again) on merged streams written here with the stream writer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,7 +330,8 @@ static uint32_t nd(struct tb *t, uint32_t mod, const char *sym, uint32_t flags, 
 	return es_writer_node(t->w, &n);
 }
 
-static void ed(struct tb *t, uint32_t a, uint32_t b, uint64_t count, uint32_t ev)
+/* An edge with the class trace-merge gave it (0: none), in the current window. */
+static void edc(struct tb *t, uint32_t a, uint32_t b, uint64_t count, uint32_t ev, uint8_t cls)
 {
 	struct es_edge e;
 
@@ -339,6 +340,7 @@ static void ed(struct tb *t, uint32_t a, uint32_t b, uint64_t count, uint32_t ev
 	e.callee = b;
 	e.count = count;
 	e.evidence = ev;
+	e.edge_class = cls;
 	if (count) {
 		e.first_ns = 1000;
 		e.last_ns = 2000 + count;
@@ -346,6 +348,11 @@ static void ed(struct tb *t, uint32_t a, uint32_t b, uint64_t count, uint32_t ev
 	if (t->wstart)
 		e.window = es_writer_window(t->w, t->wstart, t->wend);
 	CHECK(es_writer_edge(t->w, &e) == 0);
+}
+
+static void ed(struct tb *t, uint32_t a, uint32_t b, uint64_t count, uint32_t ev)
+{
+	edc(t, a, b, count, ev, 0);
 }
 
 /* Finish the stream and run the engine over it. */
@@ -662,6 +669,22 @@ static void test_names(void)
 		CHECK_EQ_U64(cf_class_parse(cf_class_code(k), strlen(cf_class_code(k))), k);
 		CHECK(strlen(cf_class_summary(k)) > 20);
 	}
+	/* One table of names: the stream's. */
+	for (unsigned k = 0; k < CF_NCLASSES; k++) {
+		CHECK_STR(cf_class_name(k), es_conflict_name(cf_es_conflict(k)));
+		CHECK_EQ_U64(es_conflict_from_name(cf_class_name(k), strlen(cf_class_name(k))), k + 1);
+	}
+	for (unsigned r = 0; r < CF_NRES; r++) {
+		CHECK_STR(cf_resolution_name(r), es_resolution_name(cf_es_resolution(r)));
+		CHECK_EQ_U64(es_resolution_from_name(cf_resolution_name(r), strlen(cf_resolution_name(r))),
+		    r + 1);
+	}
+	CHECK_STR(cf_class_name(CF_IDENTITY), "identity-mismatch");
+	CHECK_STR(cf_class_name(CF_UNOBSERVABLE), "unobservable");
+	CHECK_STR(cf_class_name(CF_NCLASSES), "?");
+	CHECK_STR(cf_resolution_name(CF_RES_OPEN), "open");
+	CHECK_STR(cf_resolution_name(CF_RES_KEPT), "kept");
+	CHECK_STR(cf_resolution_name(CF_NRES), "?");
 	CHECK(cf_class_parse("r-tailcall", 10) == CF_TAIL_CALL);
 	CHECK(cf_class_parse("nope", 4) < 0);
 	CHECK(cf_class_list_parse("tail-call,R-INDIRECT", &m, bad, sizeof(bad)) == 0);
@@ -677,45 +700,223 @@ static void test_names(void)
 	CHECK(cf_policy_parse("prefer") < 0);
 }
 
-/* The resolved stream keeps every edge; conflicting ones carry a class named in the header. */
-static void test_resolved_stream(void)
+/* ---- the resolved stream ---- */
+
+/* c's resolved stream in a memory file, at its start. */
+static int resolved_fd(struct cf *c)
 {
-	struct cf *c = classification_run(CF_POLICY_PREFER_STATIC, 1);
 	struct tm_err err = { 0, "" };
 	int fd = memfd_create("out", 0);
 	struct es_writer *w = es_writer_new(fd, "out", NULL, &err);
-	struct es_reader *r;
-	struct es_event ev;
-	size_t edges = 0, marked = 0, named = 0;
-	char want[64];
 
+	CHECK(w != NULL);
 	CHECK(cf_write_stream(c, w, "test") == 0);
 	es_writer_free(w);
 	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* The engine over the stream in fd (not closed), under policy. */
+static struct cf *run_fd(int fd, unsigned policy)
+{
+	static struct tm_err err;
+	struct cf_opts o;
+	struct es_reader *r;
+	struct cf *c;
+
+	memset(&o, 0, sizeof(o));
+	o.policy = policy;
+	tm_err_clear(&err);
+	lseek(fd, 0, SEEK_SET);
+	c = cf_new(&o, &err);
 	r = es_reader_new(fd, "out", NULL, &err);
-	snprintf(want, sizeof(want), "class:%u", CF_STREAM_CLASS_BASE + CF_NRES * CF_UNEXPLAINED + CF_RES_REJECTED);
+	CHECK(c && r);
+	CHECK(cf_add_input(c, r, NULL) == 0);
+	es_reader_free(r);
+	CHECK(cf_finish(c) == 0);
+	return c;
+}
+
+/* An edge of a resolved stream, by name, with its callee's flags and state. */
+struct out_edge {
+	char a[128], b[128];
+	uint8_t cls, conflict, resolution;
+	uint32_t callee_flags, callee_state;
+};
+
+#define MAX_OUT 64
+
+/* Read the resolved stream in fd: its edges into out, the header's parameter count. */
+static size_t read_resolved(int fd, struct out_edge *out, size_t *nparams)
+{
+	struct tm_err err = { 0, "" };
+	struct es_reader *r;
+	struct es_event ev;
+	size_t n = 0;
+
+	lseek(fd, 0, SEEK_SET);
+	r = es_reader_new(fd, "out", NULL, &err);
+	CHECK(r != NULL);
 	while (r && es_reader_next(r, &ev) > 0) {
 		if (ev.kind == ES_EVENT_HEADER) {
 			CHECK_STR(ev.header->source, "conflicts");
-			for (size_t i = 0; i < ev.header->nparams; i++)
-				if (strcmp(ev.header->params[i].key, want) == 0) {
-					CHECK_STR(ev.header->params[i].value, "rejected unexplained");
-					named = 1;
-				}
+			*nparams = ev.header->nparams;
 		} else if (ev.kind == ES_EVENT_EDGES) {
-			for (size_t i = 0; i < ev.nedges; i++) {
-				edges++;
-				if (ev.edges[i].edge_class >= CF_STREAM_CLASS_BASE)
-					marked++;
+			for (size_t i = 0; i < ev.nedges && n < MAX_OUT; i++, n++) {
+				const struct es_edge *e = &ev.edges[i];
+
+				es_reader_node_name(r, e->caller, out[n].a, sizeof(out[n].a));
+				es_reader_node_name(r, e->callee, out[n].b, sizeof(out[n].b));
+				out[n].cls = e->edge_class;
+				out[n].conflict = e->conflict;
+				out[n].resolution = e->resolution;
+				out[n].callee_flags = es_reader_node(r, e->callee)->flags;
+				out[n].callee_state = es_reader_node(r, e->callee)->state;
 			}
 		}
 	}
-	CHECK(named);
-	CHECK_EQ_U64(edges, cf_edge_count(c));
-	CHECK_EQ_U64(marked, cf_count(c) - cf_summary(c)->by_class[CF_CONTESTED]);
+	CHECK(err.code == 0);
 	es_reader_free(r);
+	return n;
+}
+
+static const struct out_edge *out_find(const struct out_edge *out, size_t n, const char *a, const char *b)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(out[i].a, a) == 0 && strcmp(out[i].b, b) == 0)
+			return &out[i];
+	return NULL;
+}
+
+/*
+ * The resolved stream keeps every edge; each conflicting one carries its
+ * class and resolution in the conflict and resolution columns, the rest none.
+ */
+static void test_resolved_stream(void)
+{
+	struct cf *c = classification_run(CF_POLICY_PREFER_STATIC, 1);
+	struct out_edge out[MAX_OUT];
+	size_t n, nparams = 0, marked = 0;
+	int fd = resolved_fd(c);
+
+	n = read_resolved(fd, out, &nparams);
+	CHECK_EQ_U64(n, cf_edge_count(c));
+	/* The input's none, and policy, min_count, min_windows, unresolved. */
+	CHECK_EQ_U64(nparams, 4);
+	for (size_t i = 0; i < n; i++) {
+		const struct cf_conflict *k = find(c, out[i].a, out[i].b);
+
+		if (k) {
+			CHECK_EQ_U64(out[i].conflict, cf_es_conflict(k->cls));
+			CHECK_EQ_U64(out[i].resolution, cf_es_resolution(k->resolution));
+			marked++;
+		} else {
+			CHECK_EQ_U64(out[i].conflict, ES_CONFLICT_NONE);
+			CHECK_EQ_U64(out[i].resolution, ES_RES_NONE);
+		}
+		/* The input gave no class: trace-merge's. */
+		CHECK(out[i].cls >= ES_CLASS_CONFIRMED && out[i].cls <= ES_CLASS_MAX);
+	}
+	CHECK_EQ_U64(marked, cf_count(c) - cf_summary(c)->by_class[CF_CONTESTED]);
+	{
+		const struct out_edge *e = out_find(out, n, "app!mystery", "app!deep");
+
+		CHECK(e && e->conflict == ES_CONFLICT_UNEXPLAINED && e->resolution == ES_RES_REJECTED);
+		CHECK(e && e->cls == ES_CLASS_RUNTIME_ONLY);
+		e = out_find(out, n, "app!main", "app!a.c:op");
+		CHECK(e && e->conflict == ES_CONFLICT_INDIRECT_CALL && e->resolution == ES_RES_ACCEPTED);
+		CHECK(e && e->cls == ES_CLASS_CONFIRMED_INDIRECT);
+		e = out_find(out, n, "app!relay", "app!sink");
+		CHECK(e && e->conflict == ES_CONFLICT_NOT_EXERCISED && e->resolution == ES_RES_KEPT);
+		CHECK(e && e->cls == ES_CLASS_STATIC_ONLY);
+		e = out_find(out, n, "app!main", "app!relay");
+		CHECK(e && e->conflict == ES_CONFLICT_NONE && e->cls == ES_CLASS_CONFIRMED);
+	}
 	close(fd);
 	cf_free(c);
+}
+
+/*
+ * The class trace-merge gave (even one the policy would not), accepted
+ * contested functions, the edges entering them, and the stream read again:
+ * the conflicts are derived afresh, under the new policy.
+ */
+static void test_resolved_again(void)
+{
+	struct out_edge out[MAX_OUT], again[MAX_OUT];
+	const struct out_edge *e;
+	struct tb t;
+	struct cf *c;
+	uint32_t main_, a, b, helper, by_name;
+	size_t n, n2, np;
+	int fd, fd2, fd3;
+
+	tb_init(&t);
+	tb_begin(&t, NULL, NULL, NULL);
+	main_ = nd(&t, t.app, "main", ES_NODE_ENTRY, CR);
+	a = nd(&t, t.app, "a", 0, CR);
+	b = nd(&t, t.app, "b", 0, CR);
+	helper = nd(&t, t.app, "helper", 0, ES_STATE_CONTESTED);
+	by_name = nd(&t, t.app, "by_name", 0, ES_STATE_CONTESTED);
+	edc(&t, main_, a, 3, STAT | PROBE, ES_CLASS_CONFIRMED);
+	/* main has no indirect-site flag: trace-merge's class stays all the same (main -> a -> b
+	 * makes it a tail call). */
+	edc(&t, main_, b, 2, PROBE, ES_CLASS_CONFIRMED_INDIRECT);
+	/* A class this version does not know is kept. */
+	edc(&t, a, b, 0, STAT, 9);
+	/* Confirmed, into a contested function: no conflict of its own. */
+	edc(&t, helper, by_name, 4, STAT | PROBE, ES_CLASS_CONFIRMED);
+	c = tb_run(&t, CF_POLICY_PREFER_RUNTIME, 1, 1);
+	CHECK_STR(res(c, "app!by_name", NULL), "accepted");
+	CHECK_STR(cls(c, "app!helper", "app!by_name"), "none");
+	fd = resolved_fd(c);
+	cf_free(c);
+	n = read_resolved(fd, out, &np);
+	CHECK_EQ_U64(n, 4);
+	e = out_find(out, n, "app!main", "app!a");
+	CHECK(e && e->cls == ES_CLASS_CONFIRMED && e->conflict == 0 && e->resolution == 0);
+	e = out_find(out, n, "app!main", "app!b");
+	CHECK(e && e->cls == ES_CLASS_CONFIRMED_INDIRECT && e->conflict == ES_CONFLICT_TAIL_CALL &&
+	    e->resolution == ES_RES_EXPLAINED);
+	e = out_find(out, n, "app!a", "app!b");
+	CHECK(e && e->cls == 9 && e->conflict != 0);
+	e = out_find(out, n, "app!helper", "app!by_name");
+	CHECK(e && e->cls == ES_CLASS_CONFIRMED && e->conflict == ES_CONFLICT_CONTESTED &&
+	    e->resolution == ES_RES_ACCEPTED);
+	CHECK(e && (e->callee_flags & ES_NODE_ACCEPTED) && e->callee_state == ES_STATE_CONFIRMED_REACHABLE);
+
+	/* Read again under another policy: contested, and open, again. */
+	c = run_fd(fd, CF_POLICY_PREFER_STATIC);
+	CHECK_STR(cls(c, "app!by_name", NULL), "contested");
+	CHECK_STR(res(c, "app!by_name", NULL), "open");
+	CHECK_STR(cls(c, "app!helper", NULL), "contested");
+	fd2 = resolved_fd(c);
+	cf_free(c);
+	n2 = read_resolved(fd2, again, &np);
+	CHECK_EQ_U64(n2, n);
+	for (size_t i = 0; i < n && i < n2; i++) {
+		CHECK_STR(again[i].a, out[i].a);
+		CHECK_STR(again[i].b, out[i].b);
+		CHECK_EQ_U64(again[i].cls, out[i].cls);
+		CHECK_EQ_U64(again[i].conflict, out[i].conflict);
+	}
+	e = out_find(again, n2, "app!helper", "app!by_name");
+	CHECK(e && e->conflict == ES_CONFLICT_CONTESTED && e->resolution == ES_RES_OPEN);
+	CHECK(e && !(e->callee_flags & ES_NODE_ACCEPTED) && e->callee_state == ES_STATE_CONTESTED);
+
+	/* Under the first policy again: the same bytes as the first time. */
+	c = run_fd(fd2, CF_POLICY_PREFER_RUNTIME);
+	fd3 = resolved_fd(c);
+	cf_free(c);
+	{
+		char b1[65536], b3[65536];
+		ssize_t l1 = pread(fd, b1, sizeof(b1), 0), l3 = pread(fd3, b3, sizeof(b3), 0);
+
+		CHECK(l1 > 0 && l1 == l3 && memcmp(b1, b3, (size_t)l1) == 0);
+	}
+	close(fd);
+	close(fd2);
+	close(fd3);
 }
 
 int main(void)
@@ -731,5 +932,6 @@ int main(void)
 	RUN(test_version_skew);
 	RUN(test_names);
 	RUN(test_resolved_stream);
+	RUN(test_resolved_again);
 	UNIT_END();
 }
