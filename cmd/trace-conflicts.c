@@ -133,7 +133,7 @@ static int run(const struct options *o, char **files, int nfiles)
 	const struct cli_std *std = &o->g.std;
 	const char *outname = std->output && strcmp(std->output, "-") ? std->output : "(stdout)";
 	struct tm_err err = { 0, "" };
-	struct es_writer_opts wopts = { o->g.level, 0 };
+	struct es_writer_opts wopts = { .level = o->g.level, .async = 1 };
 	struct es_writer *w = NULL;
 	struct cf *c = NULL;
 	struct cf_opts co = o->cf;
