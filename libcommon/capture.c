@@ -3,9 +3,10 @@
  *
  * Kernel side: bpf/capture.bpf.c. User side, every 100 ms: drain the ring
  * buffer (first sights of edges and stacks, process exits) and resolve the
- * caller's mapping to a module while the process still lives; at the end of
- * each window read the count maps, turn count deltas into edges between
- * symbolized nodes, and write them with the probe coverage of the window.
+ * caller's mapping to a module, or anonymous code to a line of the process's
+ * perf map, while the process still lives; at the end of each window read the
+ * count maps, turn count deltas into edges between symbolized nodes, and
+ * write them with the probe coverage of the window.
  */
 #include "capture.h"
 
@@ -42,6 +43,7 @@
 #define CAP_CONF_PROBE	100
 #define CAP_CONF_SAMPLE	50
 #define CAP_BPF_TRACE_UPROBE_MULTI 48	/* enum bpf_attach_type, newer than the uapi headers */
+#define CAP_JIT_MAP_MAX	(16u << 20)	/* bytes of perf map held per process */
 
 /* User-side loss counters, written to the trailer beside the kernel's. */
 enum cap_uloss {
@@ -82,7 +84,7 @@ struct cap_module {
 	char *open_path;	/* where we open it, NULL = not openable */
 	struct elfsym *es;	/* NULL until opened, or when unreadable */
 	int tried;		/* open attempted */
-	int anon;		/* not a file: anonymous or JIT memory */
+	int anon;		/* not a file: JIT code, named by path ("[jit:EXE]") */
 	uint32_t h;		/* writer handle, 0 until first use */
 };
 
@@ -102,15 +104,22 @@ struct cap_proc {
 	uint64_t cgroup;
 	char container[96];
 	uint32_t ctx_h;
+	uint64_t start;		/* start time (clock ticks since boot), 0 = unknown */
 	int exited;
 	int maps_loaded;
+	uint64_t maps_drain;	/* the drain in which maps were read */
 	struct procmaps maps;
+	struct perfmap jit;	/* its perf map, as read so far */
+	int jit_warned;
+	uint32_t jit_mod;	/* index + 1 of its "[jit:EXE]" module, 0 until needed */
+	uint32_t jit_reread_win;	/* window + 1 of the last whole re-read */
 };
 
 struct cap_kedge {
 	struct cap_ekey key;
 	uint32_t mod;		/* caller module index, UINT32_MAX = unresolved */
 	uint64_t off;		/* caller file offset of the return address */
+	uint32_t node_h;	/* caller node made when resolved (JIT code), else 0 */
 	uint64_t seen;		/* count already written */
 	uint32_t proc;
 	uint32_t gen;
@@ -162,6 +171,8 @@ struct cap {
 	size_t nperf_fds;
 
 	uint32_t gen;
+	uint32_t nwin;		/* windows flushed */
+	uint64_t drains;	/* ring buffer drains */
 	uint64_t uloss[CAP_UL_MAX];
 	uint64_t win_start;	/* realtime ns */
 	uint64_t last_read_mono;
@@ -312,8 +323,8 @@ static uint32_t mod_handle(struct cap *c, uint32_t idx)
 	if (m->h)
 		return m->h;
 	memset(&em, 0, sizeof(em));
-	em.name = m->path[0] ? base_name(m->path) : "[unknown]";
-	em.path = m->path[0] ? m->path : NULL;
+	em.name = m->anon ? m->path : m->path[0] ? base_name(m->path) : "[unknown]";
+	em.path = m->path[0] && !m->anon ? m->path : NULL;
 	em.id_kind = ES_ID_NONE;
 	if (mod_elf(c, m) && (len = elfsym_build_id(m->es, &id)) > 0 && len <= ES_BUILD_ID_MAX) {
 		em.id_kind = ES_ID_GNU;
@@ -421,17 +432,27 @@ static struct cap_proc *proc_get(struct cap *c, uint32_t tgid, const char *comm,
 	uint64_t h = mem_hash_u64(0x70726f63, tgid);
 	uint32_t id = idmap_find(&c->proc_idx, h, proc_eq, c, &tgid);
 	struct cap_proc *p;
+	uint64_t start;
 	char cg[4096];
 
 	if (id) {
 		p = &c->procs[id - 1];
-		if (p->exited && comm) {
-			/* The tgid was reused: a new process. */
+		if (p->exited && comm && procmaps_start_time((pid_t)tgid, &start) == 0 &&
+		    start != p->start) {
+			/*
+			 * The tgid was reused: a new process. (Not an event of the
+			 * process after its exit, such as a sample taken while it
+			 * was exiting: that one is gone, or has the same start.)
+			 */
+			p->start = start;
 			p->exited = 0;
 			p->ctx_h = 0;
 			if (p->maps_loaded)
 				procmaps_free(&p->maps);
 			p->maps_loaded = 0;
+			perfmap_free(&p->jit);
+			p->jit_warned = 0;
+			p->jit_mod = p->jit_reread_win = 0;
 		}
 		if (comm && strncmp(p->comm, comm, CAP_COMM_LEN) != 0) {
 			snprintf(p->comm, sizeof(p->comm), "%.*s", CAP_COMM_LEN, comm);
@@ -448,22 +469,146 @@ static struct cap_proc *proc_get(struct cap *c, uint32_t tgid, const char *comm,
 	p->cgroup = cgroup;
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%.*s", CAP_COMM_LEN, comm);
+	procmaps_start_time((pid_t)tgid, &p->start);
 	if (procmaps_cgroup_path((pid_t)tgid, cg, sizeof(cg)) == 0)
 		procmaps_container_id(cg, p->container, sizeof(p->container));
 	return p;
 }
 
-static int proc_load_maps(struct cap *c, struct cap_proc *p, int open_now)
+/* Read p's maps (again): the old ones stay when the process is gone. */
+static int proc_read_maps(struct cap *c, struct cap_proc *p, int open_now)
 {
 	struct tm_err e = { 0 };
+	struct procmaps pm;
 
-	if (p->maps_loaded)
-		return 0;
-	if (procmaps_read((pid_t)p->tgid, &p->maps, &e) < 0)
+	if (procmaps_read((pid_t)p->tgid, &pm, &e) < 0)
 		return -1;
+	if (p->maps_loaded)
+		procmaps_free(&p->maps);
+	p->maps = pm;
 	p->maps_loaded = 1;
+	p->maps_drain = c->drains;
 	mods_from_maps(c, (pid_t)p->tgid, &p->maps, open_now);
 	return 0;
+}
+
+static int proc_load_maps(struct cap *c, struct cap_proc *p, int open_now)
+{
+	return p->maps_loaded ? 0 : proc_read_maps(c, p, open_now);
+}
+
+/* ---- JIT code: perf maps ---- */
+
+/*
+ * The module of p's JIT code, "[jit:EXE]" with EXE the basename of its
+ * executable (else its command name): one module per program, whatever the
+ * process, that no file can be confused with. Called while p lives.
+ */
+static uint32_t jit_module(struct cap *c, struct cap_proc *p)
+{
+	static const char deleted[] = " (deleted)";
+	char link[64], exe[4096], name[300];
+	const char *b = p->comm;
+	struct cap_module *m;
+	ssize_t n;
+	size_t i, l;
+
+	if (p->jit_mod)
+		return p->jit_mod - 1;
+	snprintf(link, sizeof(link), "/proc/%u/exe", p->tgid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		l = (size_t)n;
+		if (l > sizeof(deleted) - 1 && strcmp(exe + l - (sizeof(deleted) - 1), deleted) == 0)
+			exe[l - (sizeof(deleted) - 1)] = '\0';
+		b = base_name(exe);
+	}
+	if (b[0])
+		snprintf(name, sizeof(name), "[jit:%.255s]", b);
+	else
+		snprintf(name, sizeof(name), "[jit]");
+	for (i = 0; i < c->n_mods; i++)
+		if (c->mods[i].anon && strcmp(c->mods[i].path, name) == 0)
+			break;
+	if (i == c->n_mods) {
+		if (mem_grow((void **)&c->mods, &c->cap_mods, c->n_mods + 1, sizeof(*c->mods)) < 0)
+			return UINT32_MAX;
+		m = &c->mods[c->n_mods];
+		memset(m, 0, sizeof(*m));
+		m->kdev = UINT32_MAX;	/* not in mod_idx: no file has this key */
+		m->anon = 1;
+		m->tried = 1;
+		m->path = strdup(name);
+		if (!m->path)
+			return UINT32_MAX;
+		c->n_mods++;
+	}
+	p->jit_mod = (uint32_t)i + 1;
+	return (uint32_t)i;
+}
+
+/*
+ * The JIT symbol at addr in p's perf map. With `may_read` (the first sight of
+ * an edge or stack: the process most likely still runs), a miss looks at the
+ * file: the first time it is read whole, then only the lines appended since
+ * (JITs append); a map replaced or truncated is read again whole at most once
+ * a window. So the file costs one open and fstat per miss at a first sight,
+ * and each byte of it is read once.
+ */
+static const struct perfmap_sym *jit_find(struct cap *c, struct cap_proc *p, uint64_t addr,
+    int may_read)
+{
+	const struct perfmap_sym *s = perfmap_find(&p->jit, addr);
+	int r;
+
+	if (s || !may_read || p->exited)
+		return s;
+	/* Its executable first: once the map has been read, the process may be gone. */
+	if (jit_module(c, p) == UINT32_MAX)
+		return NULL;
+	r = perfmap_update((pid_t)p->tgid, &p->jit, CAP_JIT_MAP_MAX);
+	if (r == 2 && p->jit_reread_win != c->nwin + 1) {
+		p->jit_reread_win = c->nwin + 1;
+		perfmap_free(&p->jit);
+		r = perfmap_update((pid_t)p->tgid, &p->jit, CAP_JIT_MAP_MAX);
+	}
+	if (r < 0 && !p->jit_warned) {
+		p->jit_warned = 1;
+		cap_warn(c, "pid %u: /tmp/perf-%d.map: %s: JIT code left unnamed", p->tgid,
+		    (int)(p->jit.nspid ? p->jit.nspid : (pid_t)p->tgid),
+		    errno == EPERM ? "not a regular file of the process's user" :
+		    strerror(errno));
+	}
+	if (r != 1)
+		return NULL;
+	if (p->jit.full && !p->jit_warned) {
+		p->jit_warned = 1;
+		cap_warn(c, "pid %u: perf map over %u MiB: the rest is not read", p->tgid,
+		    CAP_JIT_MAP_MAX >> 20);
+	}
+	return perfmap_find(&p->jit, addr);
+}
+
+/* The node of a JIT symbol: "[jit:EXE]!name", offset 0 (no file), flagged jit. */
+static uint32_t jit_node(struct cap *c, struct cap_proc *p, const char *name)
+{
+	struct es_node n;
+
+	if (!p->jit_mod)
+		return 0;
+	memset(&n, 0, sizeof(n));
+	n.module = mod_handle(c, p->jit_mod - 1);
+	n.symbol = es_writer_cstring(c->w, name);
+	n.flags = ES_NODE_JIT;
+	return n.module && n.symbol ? es_writer_node(c->w, &n) : 0;
+}
+
+/* Anonymous executable memory, where JITs put code (not [vdso] and the like). */
+static int jit_region(const struct procmaps_ent *e)
+{
+	return e->ino == 0 && (e->prot & PROT_EXEC) &&
+	    (e->path[0] == '\0' || strncmp(e->path, "[anon:", 6) == 0);
 }
 
 /* ---- kernel edges (shadow of the BPF edge map) ---- */
@@ -521,13 +666,26 @@ static uint32_t mod_by_kpath(struct cap *c, const struct cap_vma *v, const char 
 	return mod_add(c, v->dev, v->ino, kpath, kpath, -1);
 }
 
-/* Resolve the caller's mapping to a module and file offset. */
-static void kedge_resolve(struct cap *c, struct cap_kedge *ke, const struct cap_vma *v,
-    const char *kpath)
+/*
+ * Resolve the caller's mapping to a module and file offset, or, in anonymous
+ * memory, to a symbol of the process's perf map (p may be NULL).
+ */
+static void kedge_resolve(struct cap *c, struct cap_kedge *ke, struct cap_proc *p,
+    const struct cap_vma *v, const char *kpath)
 {
 	uint32_t idx = UINT32_MAX;
 	int fd;
 
+	ke->node_h = 0;
+	if (v->err == 1 && p) {
+		const struct perfmap_sym *s = jit_find(c, p, ke->key.ret - 1, 1);
+
+		if (s && (ke->node_h = jit_node(c, p, s->name)) != 0) {
+			ke->mod = p->jit_mod - 1;
+			ke->off = 0;
+			return;
+		}
+	}
 	if (v->err == 0) {
 		idx = mod_find(c, v->dev, v->ino);
 		if (idx == UINT32_MAX) {
@@ -579,7 +737,7 @@ static void kedge_resolve_late(struct cap *c, struct cap_kedge *ke)
 	}
 	if (p)
 		ke->proc = (uint32_t)(p - c->procs);
-	kedge_resolve(c, ke, &v, NULL);
+	kedge_resolve(c, ke, p, &v, NULL);
 }
 
 /* ---- ring buffer events ---- */
@@ -605,6 +763,33 @@ static const char *event_path(const struct cap_event *ev, char *buf, size_t size
 	return buf;
 }
 
+/*
+ * The first sight of a sampled stack: while the process still runs, read its
+ * maps again if the stack has an address they do not hold (code mapped since:
+ * JIT code, dlopen; at most once per drain), and look its anonymous code up
+ * in the perf map, so that both are at hand when the window is written.
+ */
+static void sample_first_sight(struct cap *c, struct cap_proc *p, int32_t stackid)
+{
+	uint64_t ips[CAP_MAX_STACK];
+	uint32_t sid = (uint32_t)stackid;
+	int i;
+
+	if (stackid < 0 || p->exited || !p->maps_loaded || !c->skel)
+		return;
+	memset(ips, 0, sizeof(ips));
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &sid, ips) != 0)
+		return;
+	for (i = 0; i < CAP_MAX_STACK && ips[i]; i++) {
+		const struct procmaps_ent *e = procmaps_find(&p->maps, ips[i]);
+
+		if (!e && p->maps_drain != c->drains && proc_read_maps(c, p, 1) == 0)
+			e = procmaps_find(&p->maps, ips[i]);
+		if (e && jit_region(e))
+			jit_find(c, p, i ? ips[i] - 1 : ips[i], 1);
+	}
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct cap *c = ctx;
@@ -622,8 +807,12 @@ static int on_event(void *ctx, void *data, size_t len)
 		uint32_t id = idmap_find(&c->proc_idx, mem_hash_u64(0x70726f63, ev.tgid), proc_eq, c,
 		    &ev.tgid);
 
-		if (id)
+		if (id) {
 			c->procs[id - 1].exited = 1;
+			/* Probe edges are named at first sight: its perf map is done with. */
+			if (!(c->o->modes & CAPTURE_SAMPLE))
+				perfmap_free(&c->procs[id - 1].jit);
+		}
 		return 0;
 	}
 	p = proc_get(c, ev.tgid, comm, ev.cgroup);
@@ -647,11 +836,19 @@ static int on_event(void *ctx, void *data, size_t len)
 			ke->seen = 0;
 		}
 		ke->proc = (uint32_t)(p - c->procs);
-		kedge_resolve(c, ke, &ev.vma, event_path(&ev, kpath, sizeof(kpath)));
+		kedge_resolve(c, ke, p, &ev.vma, event_path(&ev, kpath, sizeof(kpath)));
 	} else if (ev.type == CAP_EV_SAMPLE) {
 		proc_load_maps(c, p, 1);
+		sample_first_sight(c, p, ev.stackid);
 	}
 	return 0;
+}
+
+/* Handle what the ring buffer holds. */
+static void cap_drain(struct cap *c)
+{
+	c->drains++;
+	ring_buffer__consume(c->rb);
 }
 
 /* ---- window edges ---- */
@@ -738,7 +935,7 @@ static int read_probe_edges(struct cap *c, uint64_t win_start, int final)
 			 */
 			size_t at = (size_t)(ke - c->kedges);
 
-			ring_buffer__consume(c->rb);
+			cap_drain(c);
 			ke = &c->kedges[at];
 		}
 		ke->gen = c->gen;
@@ -766,7 +963,7 @@ static int read_probe_edges(struct cap *c, uint64_t win_start, int final)
 			we.first = win_start;	/* earlier hits belong to earlier windows */
 		we.last = mono_to_real(c, v.last_ns);
 		ke->seen = v.count;
-		we.caller = node_handle(c, ke->mod, ke->off, 1);
+		we.caller = ke->node_h ? ke->node_h : node_handle(c, ke->mod, ke->off, 1);
 		we.callee = c->tgts[k.cookie].node_h;
 		we.ctx = ctx_handle(c, p);
 		we.evidence = ES_EV_EBPF_PROBE;
@@ -794,6 +991,7 @@ struct cap_frame {
 	uint64_t off;
 	const struct elfsym_sym *sym;
 	struct elfsym *es;
+	uint32_t node_h;	/* JIT code: its node (no ELF, never trusted to unwind) */
 };
 
 static int resolve_frame(struct cap *c, struct cap_proc *p, uint64_t ip, int is_ret,
@@ -806,6 +1004,14 @@ static int resolve_frame(struct cap *c, struct cap_proc *p, uint64_t ip, int is_
 	if (!p->maps_loaded && (p->exited || proc_load_maps(c, p, 1) < 0))
 		return -1;
 	e = procmaps_find(&p->maps, ip);
+	if (e && jit_region(e)) {
+		const struct perfmap_sym *s = jit_find(c, p, is_ret ? ip - 1 : ip, 0);
+
+		if (!s || !(f->node_h = jit_node(c, p, s->name)))
+			return -1;
+		f->mod = p->jit_mod - 1;
+		return 0;
+	}
 	if (!e || e->ino == 0)
 		return -1;
 	kdev = (uint32_t)(e->dev_major << 20 | e->dev_minor);
@@ -917,8 +1123,9 @@ static int read_samples(struct cap *c, uint64_t win_start)
 				continue;
 			}
 			memset(&we, 0, sizeof(we));
-			we.caller = node_handle(c, fr[i + 1].mod, fr[i + 1].off, 1);
-			we.callee = node_handle(c, fr[i].mod, fr[i].off, 0);
+			we.caller = fr[i + 1].node_h ? fr[i + 1].node_h :
+			    node_handle(c, fr[i + 1].mod, fr[i + 1].off, 1);
+			we.callee = fr[i].node_h ? fr[i].node_h : node_handle(c, fr[i].mod, fr[i].off, 0);
 			we.ctx = ctx_handle(c, p);
 			if (!we.caller || !we.callee || !we.ctx)
 				return -1;
@@ -942,7 +1149,7 @@ static int flush_window(struct cap *c, uint64_t end, int final)
 	size_t i;
 
 	if (c->rb)
-		ring_buffer__consume(c->rb);
+		cap_drain(c);
 	win = es_writer_window(c->w, c->win_start, end);
 	if (!win)
 		return -1;
@@ -988,6 +1195,11 @@ static int flush_window(struct cap *c, uint64_t end, int final)
 	c->n_wedges = 0;
 	idmap_clear(&c->wedge_idx);
 	c->win_start = end;
+	c->nwin++;
+	/* Its stacks are all read now: the perf map of a process that exited goes. */
+	for (i = 0; i < c->n_procs; i++)
+		if (c->procs[i].exited)
+			perfmap_free(&c->procs[i].jit);
 	return es_writer_flush(c->w);
 }
 
@@ -1778,9 +1990,11 @@ static void cap_free(struct cap *c)
 	}
 	for (i = 0; i < c->n_tgts; i++)
 		free(c->tgts[i].sym);
-	for (i = 0; i < c->n_procs; i++)
+	for (i = 0; i < c->n_procs; i++) {
 		if (c->procs[i].maps_loaded)
 			procmaps_free(&c->procs[i].maps);
+		perfmap_free(&c->procs[i].jit);
+	}
 	free(c->mods);
 	free(c->tgts);
 	free(c->procs);
@@ -1967,7 +2181,7 @@ int capture_run(const struct capture_opts *o, struct es_writer *w,
 		if (*stop || (deadline && now >= deadline))
 			done = 1;
 		if (now >= next_drain || done) {
-			ring_buffer__consume(c.rb);
+			cap_drain(&c);
 			next_drain = now + CAP_DRAIN_NS;
 		}
 		if (!done && o->window_ns && now_ns(CLOCK_REALTIME) >= c.win_start + o->window_ns &&

@@ -6,7 +6,8 @@
  * mode counts user stacks and keeps only adjacent frames whose unwind is
  * trustworthy (frame pointers in every function below the pair). Both sides
  * are resolved to (build id, file offset) at first sight and symbolized with
- * elfsym, falling back to module+offset.
+ * elfsym, falling back to module+offset; code in anonymous memory is named
+ * from the process's perf map (JIT code, module "[jit:EXE]").
  */
 #ifndef TM_CAPTURE_H
 #define TM_CAPTURE_H

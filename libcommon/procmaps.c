@@ -13,7 +13,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "mem.h"
 
@@ -335,18 +338,51 @@ pid_t procmaps_ns_pid(pid_t pid)
 	return ns;
 }
 
+int procmaps_start_time(pid_t pid, uint64_t *ticks)
+{
+	char path[64], *text, *p, *tok, *save, *end;
+	size_t len;
+	int field, rc = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	text = slurp(path, &len);
+	if (!text)
+		return -1;
+	/* "pid (comm) state ppid ...": comm may hold anything, up to the last ')'. */
+	p = strrchr(text, ')');
+	tok = p ? strtok_r(p + 1, " \n", &save) : NULL;
+	for (field = 3; tok && field < 22; field++)
+		tok = strtok_r(NULL, " \n", &save);
+	if (tok) {
+		errno = 0;
+		*ticks = strtoull(tok, &end, 10);
+		rc = end != tok && !*end && !errno ? 0 : -1;
+	}
+	free(text);
+	return rc;
+}
+
+/* By start; equal starts in text order (names point into one buffer). */
 static int pm_cmp(const void *a, const void *b)
 {
 	const struct perfmap_sym *x = a, *y = b;
 
-	return x->start < y->start ? -1 : x->start > y->start;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->name < y->name ? -1 : x->name > y->name;
 }
 
-int perfmap_parse(struct perfmap *m, char *text, size_t len)
+/*
+ * Add the lines of text (NUL at text[len]) to m: sort them, then merge them
+ * after the symbols already there, a later line winning over an earlier one
+ * at the same start. Stops once `max` bytes would be held (m->full).
+ */
+static int perfmap_add(struct perfmap *m, char *text, size_t len, size_t max)
 {
+	struct perfmap_sym *tmp;
 	char *line = text, *nl, *p;
+	size_t first = m->n, k, i, j, w;
 
-	m->text = text;
 	while (line < text + len) {
 		struct perfmap_sym s;
 
@@ -355,36 +391,163 @@ int perfmap_parse(struct perfmap *m, char *text, size_t len)
 			*nl = '\0';
 		p = line;
 		if (parse_hex(&p, &s.start) == 0 && *p == ' ' && (p++, parse_hex(&p, &s.size) == 0) &&
-		    *p == ' ' && p[1]) {
+		    *p == ' ' && p[1] && strnlen(p + 1, PERFMAP_NAME_MAX + 1) <= PERFMAP_NAME_MAX) {
+			if (m->held > max || max - m->held < sizeof(s)) {
+				m->full = 1;
+				break;
+			}
 			s.name = p + 1;
 			if (mem_grow((void **)&m->syms, &m->cap, m->n + 1, sizeof(s)) < 0)
 				return -1;
 			m->syms[m->n++] = s;
+			m->held += sizeof(s);
 		}
 		if (!nl)
 			break;
 		line = nl + 1;
 	}
-	if (m->n)
-		qsort(m->syms, m->n, sizeof(*m->syms), pm_cmp);
+	k = m->n - first;
+	if (k > 1)
+		qsort(m->syms + first, k, sizeof(*m->syms), pm_cmp);
+	if (!first || !k || m->syms[first].start >= m->syms[first - 1].start)
+		return 0;
+	/* Merge the new run into the old from the back; ties keep the new one last. */
+	tmp = malloc(k * sizeof(*tmp));
+	if (!tmp)
+		return -1;
+	memcpy(tmp, m->syms + first, k * sizeof(*tmp));
+	i = first;
+	j = k;
+	w = m->n;
+	while (j > 0) {
+		if (i > 0 && m->syms[i - 1].start > tmp[j - 1].start)
+			m->syms[--w] = m->syms[--i];
+		else
+			m->syms[--w] = tmp[--j];
+	}
+	free(tmp);
 	return 0;
 }
 
-int perfmap_load(pid_t pid, struct perfmap *m)
+int perfmap_parse(struct perfmap *m, char *text, size_t len)
 {
-	char path[128], *text;
-	size_t len;
+	m->text = text;
+	return perfmap_add(m, text, len, SIZE_MAX);
+}
 
-	memset(m, 0, sizeof(*m));
-	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", (int)pid,
-	    (int)procmaps_ns_pid(pid));
-	text = slurp(path, &len);
-	if (!text)
-		return errno == ENOENT ? 0 : -1;
-	if (perfmap_parse(m, text, len) < 0) {
-		perfmap_free(m);
+/* Open rel below the directory dfd as if dfd were the root; no symlink at the end. */
+static int open_in_root(int dfd, const char *rel)
+{
+	int fd;
+#ifdef SYS_openat2
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+#endif
+	/* Without openat2: the directories' symlinks are resolved in our root. */
+	fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	return fd;
+}
+
+/* Open pid's perf map; -1 with errno (ENOENT: no map, or no process). */
+static int perfmap_open(pid_t pid, struct perfmap *m, struct stat *st)
+{
+	char path[64];
+	struct stat ps;
+	int dfd, fd, e;
+
+	if (!m->nspid)
+		m->nspid = procmaps_ns_pid(pid);
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "tmp/perf-%d.map", (int)m->nspid);
+	fd = open_in_root(dfd, path);
+	e = errno;
+	close(dfd);
+	if (fd < 0) {
+		errno = e == ELOOP ? EPERM : e;
 		return -1;
 	}
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (fstat(fd, st) < 0 || stat(path, &ps) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	/*
+	 * A regular file of the process's user: not a file of someone else's
+	 * that the process pointed to (a link to root's files, a FIFO).
+	 */
+	if (!S_ISREG(st->st_mode) || st->st_uid != ps.st_uid) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+int perfmap_update(pid_t pid, struct perfmap *m, size_t max)
+{
+	struct stat st;
+	char *buf, *nl;
+	size_t want, got = 0, len;
+	ssize_t r;
+	int fd = perfmap_open(pid, m, &st);
+
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+	if ((m->dev || m->ino) && ((uint64_t)st.st_dev != m->dev || (uint64_t)st.st_ino != m->ino ||
+	    (uint64_t)st.st_size < m->done)) {
+		close(fd);
+		return 2;
+	}
+	m->dev = (uint64_t)st.st_dev;
+	m->ino = (uint64_t)st.st_ino;
+	if (m->full) {
+		close(fd);
+		return 0;
+	}
+	want = (uint64_t)st.st_size - m->done > SIZE_MAX - 1 ? SIZE_MAX - 1 :
+	    (size_t)((uint64_t)st.st_size - m->done);
+	if (m->held > max || want > max - m->held) {
+		want = m->held > max ? 0 : max - m->held;
+		m->full = 1;
+	}
+	if (!want || mem_grow((void **)&m->chunks, &m->chunks_cap, m->nchunks + 1,
+	    sizeof(*m->chunks)) < 0 || !(buf = malloc(want + 1))) {
+		close(fd);
+		return want ? -1 : 0;
+	}
+	while (got < want) {
+		r = pread(fd, buf + got, want - got, (off_t)(m->done + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	/* Whole lines only: a JIT may be writing the last one. */
+	nl = got ? memrchr(buf, '\n', got) : NULL;
+	if (!nl) {
+		free(buf);
+		return 0;
+	}
+	len = (size_t)(nl - buf) + 1;
+	buf[len] = '\0';
+	m->chunks[m->nchunks++] = buf;
+	m->done += len;
+	m->held += len;
+	if (perfmap_add(m, buf, len, max) < 0)
+		return -1;
 	return 1;
 }
 
@@ -409,6 +572,11 @@ const struct perfmap_sym *perfmap_find(const struct perfmap *m, uint64_t addr)
 
 void perfmap_free(struct perfmap *m)
 {
+	size_t i;
+
+	for (i = 0; i < m->nchunks; i++)
+		free(m->chunks[i]);
+	free(m->chunks);
 	free(m->syms);
 	free(m->text);
 	memset(m, 0, sizeof(*m));

@@ -1,6 +1,7 @@
 /*
  * procmaps.h - what /proc says about a process: /proc/PID/maps parsing,
- * opening mapped files through map_files or the process root, cgroups and container ids.
+ * opening mapped files through map_files or the process root, cgroups and
+ * container ids, start times, JIT perf maps.
  *
  * Paths in maps are as seen inside the process's mount namespace; files are
  * reached through /proc/PID/map_files/START-END (no path resolution, works
@@ -70,6 +71,12 @@ size_t procmaps_container_id(const char *cgroup_path, char *out, size_t size);
 /* The innermost namespace pid of pid (NStgid in /proc/PID/status), or pid. */
 pid_t procmaps_ns_pid(pid_t pid);
 
+/*
+ * When pid started, in clock ticks since boot (/proc/PID/stat field 22): with
+ * the pid, it tells a process from a later one that reuses the pid. 0 or -1.
+ */
+int procmaps_start_time(pid_t pid, uint64_t *ticks);
+
 /* Kernel dev_t (major << 20 | minor) to major and minor. */
 static inline void procmaps_kdev(uint32_t kdev, unsigned *major, unsigned *minor)
 {
@@ -77,22 +84,48 @@ static inline void procmaps_kdev(uint32_t kdev, unsigned *major, unsigned *minor
 	*minor = kdev & 0xfffff;
 }
 
-/* A JIT symbol from a perf map (/tmp/perf-PID.map: "START SIZE name"). */
+/*
+ * A JIT symbol from a perf map: "START SIZE name" per line, hex numbers, as
+ * JITs write /tmp/perf-PID.map (perf's convention). The traced process writes
+ * it: every line is untrusted, and lines are only ever appended.
+ */
 struct perfmap_sym {
 	uint64_t start, size;
 	const char *name;
 };
 
+#define PERFMAP_NAME_MAX 4096	/* a longer name is no symbol: its line is skipped */
+
 struct perfmap {
-	struct perfmap_sym *syms;	/* sorted by start */
+	struct perfmap_sym *syms;	/* sorted by start; equal starts in file order */
 	size_t n, cap;
-	char *text;
+	char *text;			/* perfmap_parse: the text taken over */
+	/* perfmap_update: the file as read so far */
+	char **chunks;			/* the text of each read, names point into it */
+	size_t nchunks, chunks_cap;
+	uint64_t dev, ino;		/* the file read (0, 0 before the first read) */
+	uint64_t done;			/* bytes of whole lines read */
+	size_t held;			/* text plus symbol entries, held against the limit */
+	int full;			/* the limit was reached: nothing more is read */
+	pid_t nspid;			/* the process's innermost pid, 0 until known */
 };
 
-/* Parse perf map text (taken over). 0 or -1. */
+/* Parse perf map text (taken over; text[len] must be NUL). 0 or -1. */
 int perfmap_parse(struct perfmap *m, char *text, size_t len);
-/* Load /proc/PID/root/tmp/perf-NSPID.map. 1 loaded, 0 none, -1 error. */
-int perfmap_load(pid_t pid, struct perfmap *m);
+
+/*
+ * Read pid's perf map, /tmp/perf-NSPID.map inside the process's root
+ * (/proc/PID/root, resolved there: symlinks cannot leave it), or the lines
+ * appended to it since the last call; m starts zeroed. Only a regular file
+ * (not a symlink) owned by the process's user is read, and only whole lines. At
+ * most `max` bytes are held (text plus one entry per symbol); past that, m->full
+ * is set and nothing more is read. Returns 1 when lines were read, 0 when
+ * nothing changed or there is no map (or no process), 2 when the file was
+ * replaced or truncated (perfmap_free, then read again), -1 on error (errno).
+ */
+int perfmap_update(pid_t pid, struct perfmap *m, size_t max);
+
+/* The symbol whose range holds addr: the one starting last at or below it. */
 const struct perfmap_sym *perfmap_find(const struct perfmap *m, uint64_t addr);
 void perfmap_free(struct perfmap *m);
 

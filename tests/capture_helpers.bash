@@ -17,12 +17,23 @@ require_bpf() {
 	[ -r /sys/kernel/btf/vmlinux ] || skip "needs BTF (/sys/kernel/btf/vmlinux)"
 }
 
-# Build the C fixtures once per file into $FX.
+# Build the C fixtures once per file into $FX; jitfix (which writes x86-64
+# code at run time) only on x86-64.
 build_fixtures() {
 	FX=$BATS_FILE_TMPDIR/fx
 	export FX
-	[ -x "$FX/fixture-fp-pie" ] && return 0
-	sh "$BATS_TEST_DIRNAME/data/capture/build.sh" "$FX" >&2
+	if [ ! -x "$FX/fixture-fp-pie" ]; then
+		sh "$BATS_TEST_DIRNAME/data/capture/build.sh" "$FX" >&2 || return 1
+	fi
+	[ "$(uname -m)" = x86_64 ] || return 0
+	[ -x "$FX/jitfix" ] ||
+	    ${CC:-gcc} -O2 -g -fno-omit-frame-pointer -o "$FX/jitfix" \
+	    "$BATS_TEST_DIRNAME/data/capture/jitfix.c" >&2
+}
+
+# Skip unless the JIT fixture can run here.
+require_jit() {
+	[ "$(uname -m)" = x86_64 ] || skip "the JIT fixture writes x86-64 code ($(uname -m))"
 }
 
 # "caller -> callee count" lines of a stream, sorted.

@@ -1,10 +1,15 @@
 /*
  * test_procmaps.c - /proc/PID/maps lines, container ids from cgroup paths,
- * perf maps, and reading this process's own maps and mapped files.
+ * perf maps (parsed, and read from this process's /tmp/perf-PID.map as it
+ * grows, is replaced, or is not a file of ours), and reading this process's
+ * own maps, mapped files and start time.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procmaps.h"
@@ -114,6 +119,124 @@ static void test_perfmap(void)
 	perfmap_free(&m);
 }
 
+/* A name longer than PERFMAP_NAME_MAX is no symbol; a later line wins at one start. */
+static void test_perfmap_lines(void)
+{
+	size_t len = PERFMAP_NAME_MAX + 64, n;
+	char *t = malloc(len + 1);
+	struct perfmap m;
+	const struct perfmap_sym *s;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	n = (size_t)snprintf(t, len, "100 10 old\n200 10 ");
+	memset(t + n, 'x', PERFMAP_NAME_MAX + 1);
+	n += PERFMAP_NAME_MAX + 1;
+	n += (size_t)snprintf(t + n, len + 1 - n, "\n100 20 new\n");
+	memset(&m, 0, sizeof(m));
+	CHECK(perfmap_parse(&m, t, n) == 0);
+	CHECK_EQ_U64(m.n, 2);
+	s = perfmap_find(&m, 0x105);
+	CHECK(s && strcmp(s->name, "new") == 0);
+	CHECK(perfmap_find(&m, 0x205) == NULL);
+	perfmap_free(&m);
+}
+
+static char pm_path[64];
+
+static void pm_write(const char *mode, const char *text)
+{
+	FILE *f = fopen(pm_path, mode);
+
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static int pm_sorted(const struct perfmap *m)
+{
+	size_t i;
+
+	for (i = 1; i < m->n; i++)
+		if (m->syms[i].start < m->syms[i - 1].start)
+			return 0;
+	return 1;
+}
+
+/* This process's own /tmp/perf-PID.map, read as a JIT writes it. */
+static void test_perfmap_update(void)
+{
+	struct perfmap m;
+	const struct perfmap_sym *s;
+	char other[80];
+
+	snprintf(pm_path, sizeof(pm_path), "/tmp/perf-%d.map", (int)getpid());
+	unlink(pm_path);
+	memset(&m, 0, sizeof(m));
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == 0);	/* no map yet */
+	CHECK_EQ_U64(m.n, 0);
+
+	/* Whole lines only: the last one is being written. */
+	pm_write("w", "1000 10 a\n2000 10 b\n3000 10 part");
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == 1);
+	CHECK_EQ_U64(m.n, 2);
+	CHECK(perfmap_find(&m, 0x3005) == NULL);
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == 0);	/* unchanged */
+
+	/* Appended lines, out of order: merged in. */
+	pm_write("a", "ial\n1800 10 c\n1000 20 a2\n");
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == 1);
+	CHECK_EQ_U64(m.n, 5);
+	CHECK(pm_sorted(&m));
+	s = perfmap_find(&m, 0x3005);
+	CHECK(s && strcmp(s->name, "partial") == 0);
+	s = perfmap_find(&m, 0x1805);
+	CHECK(s && strcmp(s->name, "c") == 0);
+	s = perfmap_find(&m, 0x1015);	/* the later line at 0x1000 */
+	CHECK(s && strcmp(s->name, "a2") == 0);
+	s = perfmap_find(&m, 0x2000);
+	CHECK(s && strcmp(s->name, "b") == 0);
+
+	/* Truncated or replaced: the caller reads it again. */
+	pm_write("w", "4000 10 d\n");
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == 2);
+	perfmap_free(&m);
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == 1);
+	CHECK_EQ_U64(m.n, 1);
+	CHECK(perfmap_find(&m, 0x1005) == NULL);
+	perfmap_free(&m);
+
+	/* The limit: text plus 24 bytes per symbol. */
+	pm_write("w", "1000 10 a\n2000 10 b\n3000 10 c\n");
+	CHECK(perfmap_update(getpid(), &m, 30 + 2 * sizeof(struct perfmap_sym)) == 1);
+	CHECK(m.full);
+	CHECK_EQ_U64(m.n, 2);
+	CHECK(perfmap_find(&m, 0x2005) != NULL);
+	CHECK(perfmap_find(&m, 0x3005) == NULL);
+	pm_write("a", "4000 10 d\n");
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == 0);	/* full: nothing more */
+	perfmap_free(&m);
+	CHECK(perfmap_update(getpid(), &m, 15) == 1);	/* 15 bytes of text: one line */
+	CHECK(m.full && m.done == 10 && m.n == 0);
+	perfmap_free(&m);
+
+	/* A symlink, even to a file of ours, or a FIFO: not read. */
+	snprintf(other, sizeof(other), "%s.target", pm_path);
+	rename(pm_path, other);
+	CHECK(symlink(other, pm_path) == 0);
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == -1);
+	CHECK_EQ_U64(m.n, 0);
+	unlink(pm_path);
+	unlink(other);
+	CHECK(mkfifo(pm_path, 0600) == 0);
+	CHECK(perfmap_update(getpid(), &m, 1 << 20) == -1);
+	unlink(pm_path);
+	perfmap_free(&m);
+}
+
 static void test_self(void)
 {
 	struct procmaps pm;
@@ -134,12 +257,33 @@ static void test_self(void)
 	CHECK(procmaps_ns_pid(getpid()) > 0);
 }
 
+/* A start time for this process; none for a child that has been reaped. */
+static void test_start_time(void)
+{
+	uint64_t t = 0, t2 = 0;
+	pid_t child;
+
+	CHECK(procmaps_start_time(getpid(), &t) == 0 && t > 0);
+	CHECK(procmaps_start_time(getpid(), &t2) == 0 && t2 == t);
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	CHECK(child > 0);
+	if (child > 0) {
+		waitpid(child, NULL, 0);
+		CHECK(procmaps_start_time(child, &t2) < 0);
+	}
+}
+
 int main(void)
 {
 	RUN(test_parse_line);
 	RUN(test_parse_find);
 	RUN(test_container_id);
 	RUN(test_perfmap);
+	RUN(test_perfmap_lines);
+	RUN(test_perfmap_update);
 	RUN(test_self);
+	RUN(test_start_time);
 	UNIT_END();
 }
