@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
+
 void idmap_init(struct idmap *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -17,7 +19,7 @@ void idmap_init(struct idmap *m)
 
 void idmap_free(struct idmap *m)
 {
-	free(m->slots);
+	mem_big_free(m->slots, idmap_bytes(m));
 	idmap_init(m);
 }
 
@@ -57,7 +59,8 @@ static void place(uint64_t *slots, size_t mask, uint64_t slot)
 
 static int rehash(struct idmap *m, size_t ncap)
 {
-	uint64_t *slots = calloc(ncap, sizeof(*slots));
+	/* Big tables on huge pages: a probe then rarely misses the TLB as well. */
+	uint64_t *slots = mem_big_alloc(ncap * sizeof(*slots));
 	size_t i;
 
 	if (!slots)
@@ -65,7 +68,7 @@ static int rehash(struct idmap *m, size_t ncap)
 	for (i = 0; m->slots && i <= m->mask; i++)
 		if (m->slots[i])
 			place(slots, ncap - 1, m->slots[i]);
-	free(m->slots);
+	mem_big_free(m->slots, idmap_bytes(m));
 	m->slots = slots;
 	m->mask = ncap - 1;
 	return 0;
