@@ -6,7 +6,9 @@
  * The hot path of a probe hit is one LRU lookup and an atomic add. Only the
  * first sight of an edge resolves the caller's mapping (bpf_find_vma) and
  * tells user space through the ring buffer, without a wakeup: the user side
- * drains it on a timer.
+ * drains it on a timer. Likewise the first sight of a sampled stack (per
+ * process) takes it again with build ids and file offsets, for processes that
+ * are gone before user space can read their maps.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -58,6 +60,14 @@ struct {
 	__type(key, __u32);
 	__uint(value_size, CAP_MAX_STACK * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* Where a sample's first-sight event is built (too big for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cap_sevent);
+} sscratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -246,9 +256,10 @@ int cap_sample(struct bpf_perf_event_data *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct cap_skey k = {};
 	struct cap_sval nv = {}, *v;
-	struct cap_event *e;
+	struct cap_sevent *e;
+	__u32 zero = 0;
 	__u64 now;
-	long rc;
+	long rc, n;
 
 	k.tgid = pid_tgid >> 32;
 	if (!in_scope(k.tgid))
@@ -280,15 +291,38 @@ int cap_sample(struct bpf_perf_event_data *ctx)
 		stat_inc(CAP_ST_SAMPLE_MAP_FULL);
 		return 0;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(CAP_ST_RINGBUF_FULL);
+
+	/*
+	 * First sight: the same user stack again, frame for frame, as build
+	 * id and file offset (an address where the kernel cannot read the
+	 * file's note without waiting: it only tries a lock).
+	 */
+	e = bpf_map_lookup_elem(&sscratch, &zero);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	fill_common(e, CAP_EV_SAMPLE, pid_tgid, now);
+	e->type = CAP_EV_SAMPLE;
+	e->tgid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
 	e->stackid = k.stackid;
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	e->ts = now;
+	e->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->pad = 0;
+	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames),
+	    BPF_F_USER_STACK | BPF_F_USER_BUILD_ID);
+	if (n < 0) {
+		stat_inc(CAP_ST_BID_STACK_FAIL);
+		n = 0;
+	}
+	if (n > (long)sizeof(e->frames))
+		n = sizeof(e->frames);
+	e->nframes = (__u32)n / sizeof(e->frames[0]);
+	n = e->nframes * sizeof(e->frames[0]);
+	if (n > (long)sizeof(e->frames))
+		return 0;
+	if (bpf_ringbuf_output(&events, e, offsetof(struct cap_sevent, frames) + n,
+	    BPF_RB_NO_WAKEUP))
+		stat_inc(CAP_ST_RINGBUF_FULL);
 	return 0;
 }
 

@@ -44,9 +44,9 @@ struct cap_sval {
 };
 
 enum cap_event_type {
-	CAP_EV_EDGE   = 1,	/* first sight of a cap_ekey */
-	CAP_EV_SAMPLE = 2,	/* first sight of a cap_skey */
-	CAP_EV_EXIT   = 3,	/* a traced process exited */
+	CAP_EV_EDGE   = 1,	/* first sight of a cap_ekey (struct cap_event) */
+	CAP_EV_SAMPLE = 2,	/* first sight of a cap_skey (struct cap_sevent) */
+	CAP_EV_EXIT   = 3,	/* a traced process exited (struct cap_event) */
 };
 
 /* The mapping that held an address, as bpf_find_vma saw it. */
@@ -67,7 +67,7 @@ struct cap_event {
 	__u64 ts;		/* CLOCK_MONOTONIC */
 	__u64 cgroup;		/* cgroup v2 id */
 	struct cap_vma vma;	/* mapping of ret (EDGE) */
-	__s32 stackid;		/* SAMPLE; exit code (EXIT) */
+	__s32 stackid;		/* exit code (EXIT) */
 	__u32 npath;		/* EDGE: components in path, | CAP_PATH_COMPLETE */
 	char comm[CAP_COMM_LEN];
 	/*
@@ -75,6 +75,41 @@ struct cap_event {
 	 * component first, so that it can be opened after the process exited.
 	 */
 	char path[CAP_PATH_DEPTH][CAP_NAME_LEN];
+};
+
+/*
+ * A frame of a build-id stack, as bpf_get_stack(BPF_F_USER_BUILD_ID) writes
+ * it (struct bpf_stack_build_id): a build id and file offset when the kernel
+ * could read the mapped file's note, else the address.
+ */
+#define CAP_BID_EMPTY	0	/* BPF_STACK_BUILD_ID_EMPTY: no frame */
+#define CAP_BID_VALID	1	/* BPF_STACK_BUILD_ID_VALID: build_id + offset */
+#define CAP_BID_IP	2	/* BPF_STACK_BUILD_ID_IP: ip only */
+#define CAP_BID_SIZE	20
+
+struct cap_bid_frame {
+	__s32 status;
+	unsigned char build_id[CAP_BID_SIZE];
+	__u64 off_or_ip;	/* file offset (VALID) or address (IP) */
+};
+
+/*
+ * The first sight of a sampled stack (CAP_EV_SAMPLE), variable length: the
+ * header and nframes frames of the same user stack with build ids, so that
+ * the frames of a process that exits before user space looks at /proc still
+ * name their file.
+ */
+struct cap_sevent {
+	__u32 type;
+	__u32 tgid;
+	__u32 tid;
+	__s32 stackid;
+	__u64 ts;		/* CLOCK_MONOTONIC */
+	__u64 cgroup;
+	char comm[CAP_COMM_LEN];
+	__u32 nframes;
+	__u32 pad;
+	struct cap_bid_frame frames[CAP_MAX_STACK];
 };
 
 /* Per-CPU counters; the user side sums them into the trailer's losses. */
@@ -88,6 +123,7 @@ enum cap_stat {
 	CAP_ST_STACK_FAIL,	/* bpf_get_stackid failed */
 	CAP_ST_SAMPLE_MAP_FULL,	/* sample-count insert failed */
 	CAP_ST_PIDS_FULL,	/* a child could not be added to the pid set */
+	CAP_ST_BID_STACK_FAIL,	/* first sight: the build-id stack failed */
 	CAP_ST_MAX,
 };
 

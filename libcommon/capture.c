@@ -4,9 +4,11 @@
  * Kernel side: bpf/capture.bpf.c. User side, every 100 ms: drain the ring
  * buffer (first sights of edges and stacks, process exits) and resolve the
  * caller's mapping to a module, or anonymous code to a line of the process's
- * perf map, while the process still lives; at the end of each window read the
- * count maps, turn count deltas into edges between symbolized nodes, and
- * write them with the probe coverage of the window.
+ * perf map, while the process still lives; keep a sampled stack's build ids
+ * and file offsets, for the frames of processes gone before their maps were
+ * read; at the end of each window read the count maps, turn count deltas into
+ * edges between symbolized nodes, and write them with the probe coverage of
+ * the window.
  */
 #include "capture.h"
 
@@ -35,9 +37,11 @@
 #include "bpf/capture.h"
 #include "capture.skel.h"
 #include "elfsym.h"
+#include "esformat.h"
 #include "idmap.h"
 #include "mem.h"
 #include "procmaps.h"
+#include "x86tail.h"
 
 #define CAP_DRAIN_NS	100000000ull	/* ring buffer drain period */
 #define CAP_CONF_PROBE	100
@@ -53,6 +57,8 @@ enum cap_uloss {
 	CAP_UL_SAMPLE_UNRESOLVED,
 	CAP_UL_ATTACH_FAILED,
 	CAP_UL_LATE_EDGE,
+	CAP_UL_SAMPLE_UNVERIFIED,
+	CAP_UL_SAMPLE_BID_ONLY,
 	CAP_UL_MAX,
 };
 
@@ -66,6 +72,7 @@ static const char *const kloss_names[CAP_ST_MAX] = {
 	[CAP_ST_STACK_FAIL] = "stack_failed",
 	[CAP_ST_SAMPLE_MAP_FULL] = "sample_map_full",
 	[CAP_ST_PIDS_FULL] = "pid_map_full",
+	[CAP_ST_BID_STACK_FAIL] = "stack_build_id_failed",
 };
 
 static const char *const uloss_names[CAP_UL_MAX] = {
@@ -75,6 +82,8 @@ static const char *const uloss_names[CAP_UL_MAX] = {
 	[CAP_UL_SAMPLE_UNRESOLVED] = "sample_frame_unresolved",
 	[CAP_UL_ATTACH_FAILED] = "probe_attach_failed",
 	[CAP_UL_LATE_EDGE] = "edge_resolved_late",
+	[CAP_UL_SAMPLE_UNVERIFIED] = "sample_edge_unverified",
+	[CAP_UL_SAMPLE_BID_ONLY] = "sample_frame_build_id_only",
 };
 
 struct cap_module {
@@ -84,8 +93,25 @@ struct cap_module {
 	char *open_path;	/* where we open it, NULL = not openable */
 	struct elfsym *es;	/* NULL until opened, or when unreadable */
 	int tried;		/* open attempted */
+	int fd_tried;		/* opened through a process's map_files (or failed to) */
 	int anon;		/* not a file: JIT code, named by path ("[jit:EXE]") */
+	int byid;		/* no file at hand: known by its build id alone (bid) */
+	int bid_noted;		/* its build id is in the build-id index, or it has none */
+	uint8_t bid[CAP_BID_SIZE];	/* byid: the build id (bid_len bytes) */
+	uint8_t bid_len;
 	uint32_t h;		/* writer handle, 0 until first use */
+};
+
+/* A build id seen in a sampled stack, and its module once known. */
+struct cap_bid {
+	uint8_t id[CAP_BID_SIZE];	/* zero-padded to 20 bytes, as the kernel gives it */
+	uint32_t mod;			/* module index, UINT32_MAX until resolved */
+};
+
+/* A frame of a sampled stack as the kernel gave it at first sight. */
+struct cap_sframe {
+	uint32_t bid;		/* index + 1 into bids; 0: the kernel gave the address only */
+	uint64_t off;		/* file offset in that module */
 };
 
 struct cap_target {
@@ -131,6 +157,7 @@ struct cap_kstack {
 	struct cap_skey key;
 	uint64_t seen;
 	uint32_t proc;
+	uint32_t sf, nsf;	/* its first-sight frames in sframes (nsf 0: none) */
 };
 
 struct cap_wedge {
@@ -160,6 +187,9 @@ struct cap {
 	struct idmap kedge_idx;
 	DEFINE_VEC(struct cap_kstack, kstacks);
 	struct idmap kstack_idx;
+	DEFINE_VEC(struct cap_sframe, sframes);
+	DEFINE_VEC(struct cap_bid, bids);
+	struct idmap bid_idx;
 	DEFINE_VEC(struct cap_wedge, wedges);
 	struct idmap wedge_idx;
 
@@ -237,6 +267,11 @@ static int mod_eq(const void *ctx, uint32_t id, const void *key)
 	return m->kdev == k->kdev && m->ino == k->ino;
 }
 
+static uint32_t kdev_of(dev_t d)
+{
+	return (uint32_t)(major(d) << 20 | minor(d));
+}
+
 static uint64_t mod_hash(uint32_t kdev, uint64_t ino)
 {
 	return mem_hash_u64(mem_hash_u64(0x6d6f64, kdev), ino);
@@ -248,6 +283,76 @@ static uint32_t mod_find(const struct cap *c, uint32_t kdev, uint64_t ino)
 	uint32_t id = idmap_find(&c->mod_idx, mod_hash(kdev, ino), mod_eq, c, &k);
 
 	return id ? id - 1 : UINT32_MAX;
+}
+
+/* ---- the build-id index of modules (sampled frames of exited processes) ---- */
+
+static uint64_t bid_hash(const uint8_t *id)
+{
+	return mem_hash(id, CAP_BID_SIZE, 0x626964);
+}
+
+static int bid_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct cap *c = ctx;
+
+	return memcmp(c->bids[id - 1].id, key, CAP_BID_SIZE) == 0;
+}
+
+/* The index of build id `id` (20 bytes) in bids, added if new; UINT32_MAX on ENOMEM. */
+static uint32_t bid_intern(struct cap *c, const uint8_t *id)
+{
+	uint64_t h = bid_hash(id);
+	uint32_t i = idmap_find(&c->bid_idx, h, bid_eq, c, id);
+	struct cap_bid *b;
+
+	if (i)
+		return i - 1;
+	if (mem_grow((void **)&c->bids, &c->cap_bids, c->n_bids + 1, sizeof(*c->bids)) < 0 ||
+	    idmap_insert(&c->bid_idx, h, (uint32_t)c->n_bids + 1) < 0)
+		return UINT32_MAX;
+	b = &c->bids[c->n_bids];
+	memcpy(b->id, id, CAP_BID_SIZE);
+	b->mod = UINT32_MAX;
+	return (uint32_t)c->n_bids++;
+}
+
+/* An ELF build id zero-padded as the kernel reports it; 0 when it cannot match. */
+static int bid_pad(const uint8_t *id, size_t len, uint8_t *out)
+{
+	if (len == 0 || len > CAP_BID_SIZE)
+		return 0;
+	memset(out, 0, CAP_BID_SIZE);
+	memcpy(out, id, len);
+	return 1;
+}
+
+/* Enter module idx under its build id, read from its open ELF or, unopened, its file. */
+static void mod_note_bid(struct cap *c, uint32_t idx)
+{
+	struct cap_module *m = &c->mods[idx];
+	uint8_t raw[ELFSYM_BUILD_ID_MAX], key[CAP_BID_SIZE];
+	const uint8_t *id = raw;
+	size_t len = 0;
+	uint32_t b;
+
+	if (m->bid_noted || m->anon || m->byid)
+		return;
+	if (m->es) {
+		len = elfsym_build_id(m->es, &id);
+	} else if (!m->tried && m->open_path) {
+		struct tm_err e = { 0 };
+		int r = elfsym_read_build_id(m->open_path, raw, sizeof(raw), &e);
+
+		len = r > 0 ? (size_t)r : 0;
+	} else if (!m->tried) {
+		return;
+	}
+	m->bid_noted = 1;
+	if (!bid_pad(id, len, key) || (b = bid_intern(c, key)) == UINT32_MAX)
+		return;
+	if (c->bids[b].mod == UINT32_MAX)
+		c->bids[b].mod = idx;
 }
 
 /*
@@ -279,10 +384,12 @@ static uint32_t mod_add(struct cap *c, uint32_t kdev, uint64_t ino, const char *
 	if (fd >= 0) {
 		struct tm_err e = { 0 };
 
-		m->tried = 1;
+		m->tried = m->fd_tried = 1;
 		m->es = elfsym_open(NULL, fd, path, &e);
 	}
-	return (uint32_t)c->n_mods++;
+	c->n_mods++;
+	mod_note_bid(c, (uint32_t)(c->n_mods - 1));
+	return (uint32_t)(c->n_mods - 1);
 }
 
 static struct elfsym *mod_elf(struct cap *c, struct cap_module *m)
@@ -292,6 +399,7 @@ static struct elfsym *mod_elf(struct cap *c, struct cap_module *m)
 
 		m->tried = 1;
 		m->es = elfsym_open(m->open_path, -1, m->path, &e);
+		mod_note_bid(c, (uint32_t)(m - c->mods));
 	}
 	if (m->es && c->o->symbolize && !elfsym_has_symtab(m->es)) {
 		const char *p = m->open_path ? m->open_path : m->path;
@@ -323,10 +431,15 @@ static uint32_t mod_handle(struct cap *c, uint32_t idx)
 	if (m->h)
 		return m->h;
 	memset(&em, 0, sizeof(em));
-	em.name = m->anon ? m->path : m->path[0] ? base_name(m->path) : "[unknown]";
-	em.path = m->path[0] && !m->anon ? m->path : NULL;
+	em.name = m->anon || m->byid ? m->path : m->path[0] ? base_name(m->path) : "[unknown]";
+	em.path = m->path[0] && !m->anon && !m->byid ? m->path : NULL;
 	em.id_kind = ES_ID_NONE;
-	if (mod_elf(c, m) && (len = elfsym_build_id(m->es, &id)) > 0 && len <= ES_BUILD_ID_MAX) {
+	if (m->byid) {
+		em.id_kind = ES_ID_GNU;
+		memcpy(em.build_id, m->bid, m->bid_len);
+		em.build_id_len = m->bid_len;
+	} else if (mod_elf(c, m) && (len = elfsym_build_id(m->es, &id)) > 0 &&
+	    len <= ES_BUILD_ID_MAX) {
 		em.id_kind = ES_ID_GNU;
 		memcpy(em.build_id, id, len);
 		em.build_id_len = len;
@@ -341,9 +454,62 @@ static uint32_t mod_unknown(struct cap *c)
 	return mod_add(c, UINT32_MAX, UINT64_MAX, "", NULL, -1);
 }
 
+/*
+ * The module of build id bids[b], for a sampled frame whose process may be
+ * gone: a module already known (every registered module is entered under its
+ * build id), else the binary that /usr/lib/debug/.build-id/xx/rest names (the
+ * distributions' link to it, not the .debug file, whose program headers no
+ * longer give file offsets), else a module known by its build id alone, named
+ * by it, for offline symbolization. UINT32_MAX on ENOMEM.
+ */
+static uint32_t mod_by_bid(struct cap *c, uint32_t b)
+{
+	char hex[2 * CAP_BID_SIZE + 1], path[128], real[PATH_MAX];
+	uint8_t got[ELFSYM_BUILD_ID_MAX], key[CAP_BID_SIZE];
+	struct tm_err e = { 0 };
+	struct cap_module *m;
+	struct stat st;
+	uint32_t idx = UINT32_MAX;
+	size_t len = CAP_BID_SIZE;
+	int r;
+
+	if (c->bids[b].mod != UINT32_MAX)
+		return c->bids[b].mod;
+	/* A 16-byte (md5, uuid) id comes zero-padded to 20. */
+	while (len > 16 && c->bids[b].id[len - 1] == 0)
+		len--;
+	if (len < CAP_BID_SIZE && len > 16)
+		len = CAP_BID_SIZE;
+	es_build_id_format(ES_ID_GNU, c->bids[b].id, len, hex, sizeof(hex));
+	snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s", hex, hex + 2);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && realpath(path, real) &&
+	    (r = elfsym_read_build_id(real, got, sizeof(got), &e)) > 0 &&
+	    bid_pad(got, (size_t)r, key) && memcmp(key, c->bids[b].id, CAP_BID_SIZE) == 0)
+		idx = mod_add(c, kdev_of(st.st_dev), st.st_ino, real, real, -1);
+	if (idx == UINT32_MAX) {
+		if (mem_grow((void **)&c->mods, &c->cap_mods, c->n_mods + 1, sizeof(*c->mods)) < 0)
+			return UINT32_MAX;
+		m = &c->mods[c->n_mods];
+		memset(m, 0, sizeof(*m));
+		m->kdev = UINT32_MAX;	/* not in mod_idx: no file has this key */
+		m->byid = 1;
+		m->tried = 1;
+		m->bid_noted = 1;
+		memcpy(m->bid, c->bids[b].id, CAP_BID_SIZE);
+		m->bid_len = (uint8_t)len;
+		m->path = strdup(hex);
+		if (!m->path)
+			return UINT32_MAX;
+		idx = (uint32_t)c->n_mods++;
+	}
+	c->bids[b].mod = idx;
+	return idx;
+}
+
 /* Register the file-backed executable mappings of a maps table. */
 static void mods_from_maps(struct cap *c, pid_t pid, const struct procmaps *pm, int open_now)
 {
+	uint32_t idx;
 	size_t i;
 
 	for (i = 0; i < pm->n; i++) {
@@ -354,7 +520,13 @@ static void mods_from_maps(struct cap *c, pid_t pid, const struct procmaps *pm, 
 
 		if (!(e->prot & PROT_EXEC) || e->path[0] != '/' || e->ino == 0)
 			continue;
-		if (mod_find(c, kdev, e->ino) != UINT32_MAX)
+		idx = mod_find(c, kdev, e->ino);
+		/*
+		 * Known, unless it could not be opened: the process that showed
+		 * it was gone before its map_files were. This one may do.
+		 */
+		if (idx != UINT32_MAX && (pid == 0 || !open_now || c->mods[idx].es ||
+		    c->mods[idx].fd_tried || c->mods[idx].anon || c->mods[idx].byid))
 			continue;
 		if (pid == 0) {
 			mod_add(c, kdev, e->ino, e->path, e->path, -1);
@@ -363,7 +535,17 @@ static void mods_from_maps(struct cap *c, pid_t pid, const struct procmaps *pm, 
 		snprintf(op, sizeof(op), "/proc/%d/root%s", (int)pid, e->path);
 		if (open_now)
 			fd = procmaps_open_mapped(pid, e->start, e->end, e->path);
-		mod_add(c, kdev, e->ino, e->path, op, fd);
+		if (idx == UINT32_MAX) {
+			mod_add(c, kdev, e->ino, e->path, op, fd);
+		} else if (fd >= 0) {
+			struct cap_module *m = &c->mods[idx];
+			struct tm_err err = { 0 };
+
+			m->tried = m->fd_tried = 1;
+			m->es = elfsym_open(NULL, fd, m->path, &err);
+			m->bid_noted = 0;
+			mod_note_bid(c, idx);
+		}
 		if (fd >= 0)
 			close(fd);
 	}
@@ -647,11 +829,6 @@ static struct cap_kedge *kedge_get(struct cap *c, const struct cap_ekey *k, int 
 	return e;
 }
 
-static uint32_t kdev_of(dev_t d)
-{
-	return (uint32_t)(major(d) << 20 | minor(d));
-}
-
 /*
  * The caller's file by the path the kernel saw, when the process is gone:
  * accepted only if that path here is the same inode.
@@ -763,6 +940,67 @@ static const char *event_path(const struct cap_event *ev, char *buf, size_t size
 	return buf;
 }
 
+/* ---- sampled stacks (shadow of the BPF sample map) ---- */
+
+static int kstack_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct cap *c = ctx;
+	const struct cap_skey *a = &c->kstacks[id - 1].key, *b = key;
+
+	return a->tgid == b->tgid && a->stackid == b->stackid;
+}
+
+/* The shadow of a sampled stack, made for process p (NULL: looked up) if new. */
+static struct cap_kstack *kstack_get(struct cap *c, const struct cap_skey *k, struct cap_proc *p)
+{
+	uint64_t h = mem_hash_u64(mem_hash_u64(0x737461, k->tgid), (uint32_t)k->stackid);
+	uint32_t id = idmap_find(&c->kstack_idx, h, kstack_eq, c, k);
+	struct cap_kstack *ks;
+
+	if (id)
+		return &c->kstacks[id - 1];
+	if (!p && !(p = proc_get(c, k->tgid, NULL, 0)))
+		return NULL;
+	if (mem_grow((void **)&c->kstacks, &c->cap_kstacks, c->n_kstacks + 1,
+	    sizeof(*c->kstacks)) < 0 ||
+	    idmap_insert(&c->kstack_idx, h, (uint32_t)c->n_kstacks + 1) < 0)
+		return NULL;
+	ks = &c->kstacks[c->n_kstacks++];
+	memset(ks, 0, sizeof(*ks));
+	ks->key = *k;
+	ks->proc = (uint32_t)(p - c->procs);
+	return ks;
+}
+
+/*
+ * Keep the build-id frames of a stack's first sight: the build id (interned)
+ * and file offset of each frame the kernel could name, for when the process
+ * is gone by the time its maps are wanted.
+ */
+static void kstack_keep_frames(struct cap *c, struct cap_kstack *ks,
+    const struct cap_bid_frame *fr, uint32_t n)
+{
+	uint32_t i, b;
+
+	if (ks->nsf || !n)
+		return;
+	if (mem_grow((void **)&c->sframes, &c->cap_sframes, c->n_sframes + n,
+	    sizeof(*c->sframes)) < 0)
+		return;
+	for (i = 0; i < n && fr[i].status != CAP_BID_EMPTY; i++) {
+		struct cap_sframe *sf = &c->sframes[c->n_sframes + i];
+
+		sf->bid = 0;
+		sf->off = fr[i].off_or_ip;
+		if (fr[i].status == CAP_BID_VALID &&
+		    (b = bid_intern(c, fr[i].build_id)) != UINT32_MAX)
+			sf->bid = b + 1;
+	}
+	ks->sf = (uint32_t)c->n_sframes;
+	ks->nsf = i;
+	c->n_sframes += i;
+}
+
 /*
  * The first sight of a sampled stack: while the process still runs, read its
  * maps again if the stack has an address they do not hold (code mapped since:
@@ -790,6 +1028,40 @@ static void sample_first_sight(struct cap *c, struct cap_proc *p, int32_t stacki
 	}
 }
 
+/* CAP_EV_SAMPLE: a header and as many build-id frames as the record holds. */
+static void on_sample_event(struct cap *c, const void *data, size_t len)
+{
+	size_t hdr = offsetof(struct cap_sevent, frames);
+	struct cap_sevent ev;
+	struct cap_skey k;
+	struct cap_kstack *ks;
+	struct cap_proc *p;
+	char comm[CAP_COMM_LEN + 1];
+	uint32_t n;
+
+	if (len < hdr)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	memcpy(&ev, data, len < sizeof(ev) ? len : sizeof(ev));
+	n = ev.nframes;
+	if (n > CAP_MAX_STACK || n > (len - hdr) / sizeof(ev.frames[0]))
+		n = 0;
+	memcpy(comm, ev.comm, CAP_COMM_LEN);
+	comm[CAP_COMM_LEN] = '\0';
+	p = proc_get(c, ev.tgid, comm, ev.cgroup);
+	if (!p)
+		return;
+	proc_load_maps(c, p, 1);
+	sample_first_sight(c, p, ev.stackid);
+	if (ev.stackid < 0)
+		return;
+	k.tgid = ev.tgid;
+	k.stackid = ev.stackid;
+	ks = kstack_get(c, &k, p);
+	if (ks)
+		kstack_keep_frames(c, ks, ev.frames, n);
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct cap *c = ctx;
@@ -797,7 +1069,15 @@ static int on_event(void *ctx, void *data, size_t len)
 	struct cap_event ev;
 	struct cap_proc *p;
 	char comm[CAP_COMM_LEN + 1];
+	uint32_t type;
 
+	if (len < sizeof(type))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	if (type == CAP_EV_SAMPLE) {
+		on_sample_event(c, data, len);
+		return 0;
+	}
 	if (len < sizeof(ev))
 		return 0;
 	memcpy(&ev, data, sizeof(ev));
@@ -837,9 +1117,6 @@ static int on_event(void *ctx, void *data, size_t len)
 		}
 		ke->proc = (uint32_t)(p - c->procs);
 		kedge_resolve(c, ke, p, &ev.vma, event_path(&ev, kpath, sizeof(kpath)));
-	} else if (ev.type == CAP_EV_SAMPLE) {
-		proc_load_maps(c, p, 1);
-		sample_first_sight(c, p, ev.stackid);
 	}
 	return 0;
 }
@@ -984,7 +1261,7 @@ static int read_probe_edges(struct cap *c, uint64_t win_start, int final)
 	return 0;
 }
 
-/* ---- sampled stacks ---- */
+/* ---- sampled edges ---- */
 
 struct cap_frame {
 	uint32_t mod;
@@ -1025,10 +1302,78 @@ static int resolve_frame(struct cap *c, struct cap_proc *p, uint64_t ip, int is_
 	return 0;
 }
 
+/* Whether module idx is not known to have a build id other than bids[b]'s. */
+static int mod_may_be_bid(struct cap *c, uint32_t idx, uint32_t b)
+{
+	struct cap_module *m = &c->mods[idx];
+	uint8_t key[CAP_BID_SIZE];
+	const uint8_t *id;
+	size_t len;
+
+	if (m->anon || !mod_elf(c, m) || (len = elfsym_build_id(m->es, &id)) == 0 ||
+	    !bid_pad(id, len, key))
+		return 1;
+	return memcmp(key, c->bids[b].id, CAP_BID_SIZE) == 0;
+}
+
+/*
+ * Frame i of a stack from its first-sight build id and file offset (sf),
+ * when /proc did not place it: its process was gone before its maps were
+ * read, or they were read before the frame's file was mapped.
+ */
+static int resolve_frame_bid(struct cap *c, const struct cap_sframe *sf, int is_ret,
+    struct cap_frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!sf || !sf->bid || (f->mod = mod_by_bid(c, sf->bid - 1)) == UINT32_MAX)
+		return -1;
+	f->off = sf->off;
+	f->es = mod_elf(c, &c->mods[f->mod]);
+	if (f->es)
+		f->sym = elfsym_lookup_off(f->es, is_ret ? f->off - 1 : f->off);
+	return 0;
+}
+
+#define CAP_EPILOGUE_SCAN 16384	/* bytes of a function decoded to find its epilogue */
+
+/*
+ * Whether the frame set up by the prologue that ends at file offset `from`
+ * still holds at `pc`: no pop %rbp or leave on the straight line from there
+ * to pc (compilers schedule stores between the pop and the ret), a ret or jmp
+ * starting another path. Functions longer than CAP_EPILOGUE_SCAN before pc
+ * are taken as intact; undecodable code is not.
+ */
+static int frame_intact(const struct elfsym *es, uint64_t from, uint64_t pc)
+{
+	uint8_t code[CAP_EPILOGUE_SCAN];
+	size_t i = 0, len = (size_t)(pc - from);
+	int torn = 0;
+
+	if (pc - from > sizeof(code))
+		return 1;
+	if (len && elfsym_pread(es, from, code, len) < 0)
+		return 0;
+	while (i < len) {
+		struct x86tail_insn in;
+		unsigned l = x86tail_decode(code + i, len - i, from + i, &in);
+
+		if (!l)
+			return 0;
+		if ((l == 1 && (code[i] == 0x5d || code[i] == 0xc9)) ||
+		    (l == 2 && (code[i] & 0xf1) == 0x40 && code[i + 1] == 0x5d))
+			torn = 1;	/* pop %rbp (no REX.B), leave */
+		else if (in.kind == X86TAIL_RET || in.kind == X86TAIL_JMP ||
+		    in.kind == X86TAIL_JMP_IND)
+			torn = 0;
+		i += l;
+	}
+	return !torn;
+}
+
 /*
  * Whether the unwind from frame i to frame i+1 can be trusted: the function
  * of frame i keeps a frame pointer, and (for the sampled pc) the pc is past
- * the prologue and not at a return after the frame was torn down.
+ * the prologue and before the epilogue that tears the frame down.
  */
 static int frame_trusted(const struct cap_frame *f, int leaf)
 {
@@ -1044,17 +1389,21 @@ static int frame_trusted(const struct cap_frame *f, int leaf)
 		return 0;
 	if (elfsym_pread(f->es, f->off, &b, 1) < 0 || b == 0xc3)
 		return 0;
-	return 1;
+	return frame_intact(f->es, entry + prologue, f->off);
 }
 
-static int kstack_eq(const void *ctx, uint32_t id, const void *key)
-{
-	const struct cap *c = ctx;
-	const struct cap_skey *a = &c->kstacks[id - 1].key, *b = key;
+/* Why the frame pairs above a frame are not written. */
+enum cap_stop {
+	CAP_STOP_NONE,
+	CAP_STOP_UNTRUSTED,	/* its unwind cannot be trusted, or it is in no module */
+	CAP_STOP_UNVERIFIED,	/* in a module known by build id only: no code to check */
+};
 
-	return a->tgid == b->tgid && a->stackid == b->stackid;
-}
-
+/*
+ * Sampled edges: count deltas of the kernel map since the last read, each
+ * stack's adjacent frames placed through the process's maps, else through
+ * the build ids of the stack's first sight.
+ */
 static int read_samples(struct cap *c, uint64_t win_start)
 {
 	int fd = bpf_map__fd(c->skel->maps.samples), sfd = bpf_map__fd(c->skel->maps.stacks);
@@ -1065,33 +1414,20 @@ static int read_samples(struct cap *c, uint64_t win_start)
 	int first = 1;
 
 	while (bpf_map_get_next_key(fd, first ? NULL : &k, &next) == 0) {
-		uint64_t h, delta;
-		uint32_t id, sid;
+		uint64_t delta;
+		uint32_t sid;
 		struct cap_kstack *ks;
 		struct cap_proc *p;
-		int n, i, ok;
+		enum cap_stop stop;
+		int n, i;
 
 		first = 0;
 		k = next;
 		if (bpf_map_lookup_elem(fd, &k, &v) != 0)
 			continue;
-		h = mem_hash_u64(mem_hash_u64(0x737461, k.tgid), (uint32_t)k.stackid);
-		id = idmap_find(&c->kstack_idx, h, kstack_eq, c, &k);
-		if (!id) {
-			if (mem_grow((void **)&c->kstacks, &c->cap_kstacks, c->n_kstacks + 1,
-			    sizeof(*c->kstacks)) < 0 ||
-			    idmap_insert(&c->kstack_idx, h, (uint32_t)c->n_kstacks + 1) < 0)
-				return nomem(c);
-			ks = &c->kstacks[c->n_kstacks++];
-			memset(ks, 0, sizeof(*ks));
-			ks->key = k;
-			p = proc_get(c, k.tgid, NULL, 0);
-			if (!p)
-				return nomem(c);
-			ks->proc = (uint32_t)(p - c->procs);
-		} else {
-			ks = &c->kstacks[id - 1];
-		}
+		ks = kstack_get(c, &k, NULL);
+		if (!ks)
+			return nomem(c);
 		if (v.count <= ks->seen)
 			continue;
 		delta = v.count - ks->seen;
@@ -1103,25 +1439,36 @@ static int read_samples(struct cap *c, uint64_t win_start)
 			continue;
 		for (n = 0; n < CAP_MAX_STACK && ips[n]; n++)
 			;
-		for (i = 0; i < n; i++)
-			if (resolve_frame(c, p, ips[i], i > 0, &fr[i]) < 0)
+		for (i = 0; i < n; i++) {
+			const struct cap_sframe *sf = (uint32_t)i < ks->nsf ?
+			    &c->sframes[ks->sf + (uint32_t)i] : NULL;
+
+			if (resolve_frame(c, p, ips[i], i > 0, &fr[i]) == 0 &&
+			    (!sf || !sf->bid || fr[i].node_h || mod_may_be_bid(c, fr[i].mod, sf->bid - 1)))
+				continue;
+			if (resolve_frame_bid(c, sf, i > 0, &fr[i]) < 0)
 				fr[i].mod = UINT32_MAX;
+		}
 		/* Edges frame[i+1] -> frame[i], while every frame up to i is trusted. */
-		ok = 1;
+		stop = CAP_STOP_NONE;
 		for (i = 0; i + 1 < n; i++) {
 			struct cap_wedge we;
 
-			if (ok && (fr[i].mod == UINT32_MAX || !frame_trusted(&fr[i], i == 0)))
-				ok = 0;
-			if (!ok) {
-				c->uloss[CAP_UL_SAMPLE_UNTRUSTED] += delta;
+			if (!stop && (fr[i].mod == UINT32_MAX || !frame_trusted(&fr[i], i == 0)))
+				stop = fr[i].mod != UINT32_MAX && c->mods[fr[i].mod].byid ?
+				    CAP_STOP_UNVERIFIED : CAP_STOP_UNTRUSTED;
+			if (stop) {
+				c->uloss[stop == CAP_STOP_UNVERIFIED ? CAP_UL_SAMPLE_UNVERIFIED :
+				    CAP_UL_SAMPLE_UNTRUSTED] += delta;
 				continue;
 			}
 			if (fr[i + 1].mod == UINT32_MAX) {
 				c->uloss[CAP_UL_SAMPLE_UNRESOLVED] += delta;
-				ok = 0;
+				stop = CAP_STOP_UNTRUSTED;
 				continue;
 			}
+			if (c->mods[fr[i + 1].mod].byid)
+				c->uloss[CAP_UL_SAMPLE_BID_ONLY] += delta;
 			memset(&we, 0, sizeof(we));
 			we.caller = fr[i + 1].node_h ? fr[i + 1].node_h :
 			    node_handle(c, fr[i + 1].mod, fr[i + 1].off, 1);
@@ -1955,7 +2302,8 @@ static void write_losses(struct cap *c)
 			continue;
 		for (j = 0; j < ncpu; j++)
 			sum += vals[j];
-		if (i == CAP_ST_STACK_FAIL || i == CAP_ST_SAMPLE_MAP_FULL) {
+		if (i == CAP_ST_STACK_FAIL || i == CAP_ST_SAMPLE_MAP_FULL ||
+		    i == CAP_ST_BID_STACK_FAIL) {
 			if (!(c->o->modes & CAPTURE_SAMPLE))
 				continue;
 		} else if (i != CAP_ST_RINGBUF_FULL && i != CAP_ST_PIDS_FULL &&
@@ -1966,7 +2314,8 @@ static void write_losses(struct cap *c)
 	}
 	free(vals);
 	for (i = 0; i < CAP_UL_MAX; i++) {
-		int sample = i == CAP_UL_SAMPLE_UNTRUSTED || i == CAP_UL_SAMPLE_UNRESOLVED;
+		int sample = i == CAP_UL_SAMPLE_UNTRUSTED || i == CAP_UL_SAMPLE_UNRESOLVED ||
+		    i == CAP_UL_SAMPLE_UNVERIFIED || i == CAP_UL_SAMPLE_BID_ONLY;
 
 		if (sample ? !(c->o->modes & CAPTURE_SAMPLE) : !(c->o->modes & CAPTURE_PROBE))
 			continue;
@@ -2000,6 +2349,8 @@ static void cap_free(struct cap *c)
 	free(c->procs);
 	free(c->kedges);
 	free(c->kstacks);
+	free(c->sframes);
+	free(c->bids);
 	free(c->wedges);
 	free(c->link_fds);
 	free(c->links);
@@ -2008,6 +2359,7 @@ static void cap_free(struct cap *c)
 	idmap_free(&c->proc_idx);
 	idmap_free(&c->kedge_idx);
 	idmap_free(&c->kstack_idx);
+	idmap_free(&c->bid_idx);
 	idmap_free(&c->wedge_idx);
 }
 
@@ -2084,6 +2436,7 @@ int capture_run(const struct capture_opts *o, struct es_writer *w,
 	idmap_init(&c.proc_idx);
 	idmap_init(&c.kedge_idx);
 	idmap_init(&c.kstack_idx);
+	idmap_init(&c.bid_idx);
 	idmap_init(&c.wedge_idx);
 	*status = 0;
 

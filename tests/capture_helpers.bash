@@ -17,14 +17,18 @@ require_bpf() {
 	[ -r /sys/kernel/btf/vmlinux ] || skip "needs BTF (/sys/kernel/btf/vmlinux)"
 }
 
-# Build the C fixtures once per file into $FX; jitfix (which writes x86-64
-# code at run time) only on x86-64.
+# Build the C fixtures once per file into $FX: burner (frame pointers, burns
+# CPU for a few ms and exits), and jitfix (which writes x86-64 code at run
+# time) only on x86-64.
 build_fixtures() {
 	FX=$BATS_FILE_TMPDIR/fx
 	export FX
 	if [ ! -x "$FX/fixture-fp-pie" ]; then
 		sh "$BATS_TEST_DIRNAME/data/capture/build.sh" "$FX" >&2 || return 1
 	fi
+	[ -x "$FX/burner" ] ||
+	    ${CC:-gcc} -O2 -g -fno-omit-frame-pointer -o "$FX/burner" \
+	    "$BATS_TEST_DIRNAME/data/capture/burner.c" >&2 || return 1
 	[ "$(uname -m)" = x86_64 ] || return 0
 	[ -x "$FX/jitfix" ] ||
 	    ${CC:-gcc} -O2 -g -fno-omit-frame-pointer -o "$FX/jitfix" \

@@ -251,6 +251,42 @@ EOT
 	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="edge")) | all(.evidence == ["ebpf-sample"] and .confidence < 100)'
 }
 
+# 40 processes of 30 ms of CPU time each, sampled at 999 Hz: about 30 samples
+# per process, most of them taken in processes that are gone when the ring
+# buffer is next drained (every 100 ms), so that /proc no longer has their
+# maps. Every process must show the whole chain, symbolized, with build ids.
+@test "sample: 40 short-lived processes: each one's edges, with build ids and symbols" {
+	require_bpf
+	local o=$BATS_TEST_TMPDIR/o.edges d=$BATS_TEST_TMPDIR pair n total lost
+	run "$CAPTURE" --mode sample --freq 999 -o "$o" -- \
+	    sh -c "i=0; while [ \$i -lt 40 ]; do '$FX/burner' 30 || exit 1; i=\$((i+1)); done"
+	[ "$status" -eq 0 ]
+	edge_totals "$o" | tee "$d/totals"
+	losses "$o" | tee "$d/losses"
+	# inside the burner: the three calls that burn, and tick at most
+	grep '^burner!.* -> burner!' "$d/totals" | cut -d' ' -f1-3 >"$d/pairs"
+	diff -u - <(grep -v 'burner!spin -> burner!tick' "$d/pairs") <<EOT
+burner!burn_a -> burner!burn_b
+burner!burn_b -> burner!spin
+burner!main -> burner!burn_a
+EOT
+	# every one of the 40 processes has each of them
+	for pair in main:burn_a burn_a:burn_b burn_b:spin; do
+		n=$(tcat "$o" | jq -r --arg a "burner!${pair%:*}" --arg b "burner!${pair#*:}" \
+		    'select(.type=="edge" and .caller == $a and .callee == $b) | .pid' | sort -u | wc -l)
+		echo "$pair: $n processes"
+		[ "$n" -eq 40 ]
+	done
+	# every edge with an end in the burner: both ends symbolized, with build ids
+	jqall "$o" 'map(select(.type=="edge" and ((.caller | startswith("burner")) or (.callee | startswith("burner"))))) | all(.caller_build_id != null and .callee_build_id != null and (.caller | contains("!")) and (.callee | contains("!")))'
+	# frame pairs lost for want of a module: at most 1% of main -> burn_a's samples
+	total=$(awk '$1 == "burner!main" && $3 == "burner!burn_a" { print $4 }' "$d/totals")
+	lost=$(awk -F= '$1 == "sample_frame_unresolved" || $1 == "sample_edge_unverified" { n += $2 } END { print n + 0 }' "$d/losses")
+	echo "main -> burn_a: $total samples; unresolved or unverified: $lost"
+	[ "$total" -ge 400 ]
+	[ $((lost * 100)) -le "$total" ]
+}
+
 @test "probe,sample: both evidence kinds in one stream" {
 	require_bpf
 	run "$CAPTURE" --mode probe,sample --freq 499 --probe "$FX/sampfp:mid_b" \
