@@ -3,7 +3,6 @@
  */
 #include "mem.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __linux__
@@ -28,7 +27,6 @@ int mem_grow(void **p, size_t *cap, size_t need, size_t elsize)
 	np = realloc(*p, ncap * elsize);
 	if (!np)
 		return -1;
-	mem_hugepage_hint(np, ncap * elsize);
 	*p = np;
 	*cap = ncap;
 	return 0;
@@ -69,20 +67,6 @@ uint64_t mem_hash(const void *data, size_t len, uint64_t seed)
 		h = mix(t ^ 0xc0ac29b7c97c50ddull ^ h, 0x3f84d5b5b5470917ull);
 	}
 	return mix(h, 0x9216d5d98979fb1bull);
-}
-
-void mem_hugepage_hint(void *p, size_t bytes)
-{
-#ifdef __linux__
-	uintptr_t start = ((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
-	uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)((2u << 20) - 1);
-
-	if (bytes >= ((size_t)4 << 20) && end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)bytes;
-#endif
 }
 
 void *mem_big_alloc(size_t bytes)

@@ -16,13 +16,6 @@
 int mem_grow(void **p, size_t *cap, size_t need, size_t elsize);
 
 /*
- * Ask for huge pages (Linux THP in madvise mode) for the 2 MiB-aligned part
- * of a block of 4 MiB or more: hash tables and arenas probed at random then
- * miss the TLB far less. Smaller blocks are left alone.
- */
-void mem_hugepage_hint(void *p, size_t bytes);
-
-/*
  * Large zero-filled allocations for hash tables that are accessed at random:
  * backed by transparent huge pages where the system allows it, which saves a
  * TLB miss on most probes. NULL on failure; free with the same size.
