@@ -449,6 +449,26 @@ static uint32_t mod_handle(struct cap *c, uint32_t idx)
 }
 
 /* The unknown module: an address in a mapping that could not be identified. */
+/*
+ * A module no file backs (JIT code, or a build id alone): kept out of mod_idx,
+ * whose (dev, ino) keys only files have, and never opened. UINT32_MAX on ENOMEM.
+ */
+static uint32_t mod_add_fileless(struct cap *c, const char *name)
+{
+	struct cap_module *m;
+
+	if (mem_grow((void **)&c->mods, &c->cap_mods, c->n_mods + 1, sizeof(*c->mods)) < 0)
+		return UINT32_MAX;
+	m = &c->mods[c->n_mods];
+	memset(m, 0, sizeof(*m));
+	m->kdev = UINT32_MAX;
+	m->tried = 1;
+	m->path = strdup(name);
+	if (!m->path)
+		return UINT32_MAX;
+	return (uint32_t)c->n_mods++;
+}
+
 static uint32_t mod_unknown(struct cap *c)
 {
 	return mod_add(c, UINT32_MAX, UINT64_MAX, "", NULL, -1);
@@ -487,20 +507,14 @@ static uint32_t mod_by_bid(struct cap *c, uint32_t b)
 	    bid_pad(got, (size_t)r, key) && memcmp(key, c->bids[b].id, CAP_BID_SIZE) == 0)
 		idx = mod_add(c, kdev_of(st.st_dev), st.st_ino, real, real, -1);
 	if (idx == UINT32_MAX) {
-		if (mem_grow((void **)&c->mods, &c->cap_mods, c->n_mods + 1, sizeof(*c->mods)) < 0)
+		idx = mod_add_fileless(c, hex);
+		if (idx == UINT32_MAX)
 			return UINT32_MAX;
-		m = &c->mods[c->n_mods];
-		memset(m, 0, sizeof(*m));
-		m->kdev = UINT32_MAX;	/* not in mod_idx: no file has this key */
+		m = &c->mods[idx];
 		m->byid = 1;
-		m->tried = 1;
 		m->bid_noted = 1;
 		memcpy(m->bid, c->bids[b].id, CAP_BID_SIZE);
 		m->bid_len = (uint8_t)len;
-		m->path = strdup(hex);
-		if (!m->path)
-			return UINT32_MAX;
-		idx = (uint32_t)c->n_mods++;
 	}
 	c->bids[b].mod = idx;
 	return idx;
@@ -691,7 +705,6 @@ static uint32_t jit_module(struct cap *c, struct cap_proc *p)
 	static const char deleted[] = " (deleted)";
 	char link[64], exe[4096], name[300];
 	const char *b = p->comm;
-	struct cap_module *m;
 	ssize_t n;
 	size_t i, l;
 
@@ -714,17 +727,9 @@ static uint32_t jit_module(struct cap *c, struct cap_proc *p)
 		if (c->mods[i].anon && strcmp(c->mods[i].path, name) == 0)
 			break;
 	if (i == c->n_mods) {
-		if (mem_grow((void **)&c->mods, &c->cap_mods, c->n_mods + 1, sizeof(*c->mods)) < 0)
+		if (mod_add_fileless(c, name) == UINT32_MAX)
 			return UINT32_MAX;
-		m = &c->mods[c->n_mods];
-		memset(m, 0, sizeof(*m));
-		m->kdev = UINT32_MAX;	/* not in mod_idx: no file has this key */
-		m->anon = 1;
-		m->tried = 1;
-		m->path = strdup(name);
-		if (!m->path)
-			return UINT32_MAX;
-		c->n_mods++;
+		c->mods[i].anon = 1;
 	}
 	p->jit_mod = (uint32_t)i + 1;
 	return (uint32_t)i;
