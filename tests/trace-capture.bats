@@ -317,6 +317,24 @@ EOT
 	jqall "$BATS_TEST_TMPDIR/o.edges" "map(select(.type==\"edge\")) | all(.pid == $fpid and .cgroup == $cgid)"
 }
 
+@test "scope: --all captures processes it did not start and was not pointed at" {
+	require_bpf
+	# Two loops of the fixture, started before the capture, not its children.
+	"$FX/fixture-fp-pie" -1 </dev/null >/dev/null 2>&1 3>&- &
+	p1=$!
+	"$FX/fixture-fp-pie" -1 </dev/null >/dev/null 2>&1 3>&- &
+	p2=$!
+	run "$CAPTURE" --all --probe "$FX/fixture-fp-pie:mid_b" --duration 1s -o "$BATS_TEST_TMPDIR/o.edges"
+	kill -9 "$p1" "$p2" 2>/dev/null || true
+	wait "$p1" "$p2" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	run edges "$BATS_TEST_TMPDIR/o.edges"
+	[[ "${lines[0]}" == "fixture-fp-pie!mid_a -> fixture-fp-pie!mid_b "* ]]
+	# both processes, each edge with its own pid
+	jqall "$BATS_TEST_TMPDIR/o.edges" "[.[] | select(.type==\"edge\") | .pid] | unique == ([$p1, $p2] | sort)"
+	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="header")) | .[0].params.scope == "all"'
+}
+
 @test "scope: --pid --follow-children follows processes forked after the start" {
 	require_bpf
 	# Generous margins: on a loaded machine attaching can take a second or two.
