@@ -205,8 +205,8 @@ EOT
 	[ "$n" -ge 3 ]
 }
 
-@test "signals: SIGINT mid-run yields a complete stream with a trailer" {
-	require_bpf
+# Start a looping fixture under capture, send signal $1 mid-run, check the stream.
+signal_mid_run() {
 	"$CAPTURE" --probe "$FX/fixture-fp-pie:mid_a" -o "$BATS_TEST_TMPDIR/o.edges" -- \
 	    "$FX/fixture-fp-pie" -1 &
 	cpid=$!
@@ -217,11 +217,21 @@ EOT
 		sleep 0.1
 	done
 	sleep 0.5
-	kill -INT "$cpid"
+	kill -"$1" "$cpid"
 	wait "$cpid" || true
 	jqall "$BATS_TEST_TMPDIR/o.edges" 'map(select(.type=="trailer")) | length == 1 and .[0].edges >= 1'
 	run edges "$BATS_TEST_TMPDIR/o.edges"
 	[[ "$output" == "fixture-fp-pie!main -> fixture-fp-pie!mid_a "* ]]
+}
+
+@test "signals: SIGINT mid-run yields a complete stream with a trailer" {
+	require_bpf
+	signal_mid_run INT
+}
+
+@test "signals: SIGTERM mid-run yields a complete stream with a trailer" {
+	require_bpf
+	signal_mid_run TERM
 }
 
 @test "losses: a tiny ring buffer and edge map give non-zero loss counters" {
