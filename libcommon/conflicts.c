@@ -810,12 +810,12 @@ void cf_free(struct cf *c)
 		return;
 	segmap_free(&c->sm);
 	free(c->mx);
-	free(c->nodes);
+	mem_big_free(c->nodes, c->nodes_cap * sizeof(*c->nodes));
 	free(c->edges);
 	idmap_free(&c->edgemap);
 	free(c->wins);
 	idmap_free(&c->winmap);
-	free(c->seg_win.v);
+	segmap_idvec_free(&c->seg_win);
 	if (c->ew)
 		mem_big_free(c->ew, (c->ew_mask + 1) * sizeof(*c->ew));
 	free(c->covs);
@@ -2546,7 +2546,7 @@ static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *contested)
 		v.module = segmap_emit_module(&x->se, n->module);
 		if (!v.module)
 			return 0;
-		v.symbol = segmap_emit_string(&x->se, n->symbol);
+		v.symbol = n->symbol;
 		v.offset = n->offset;
 		v.flags = n->flags;
 		v.state = n->state;
@@ -2554,7 +2554,7 @@ static uint32_t out_node(struct emit *x, uint32_t id, const uint8_t *contested)
 			v.flags |= ES_NODE_ACCEPTED;
 			v.state = lattice_join(v.state, ES_STATE_STATIC_REACHABLE);
 		}
-		v.file = segmap_emit_string(&x->se, n->file);
+		v.file = n->file;
 		v.line = n->line;
 		x->node_h[id] = es_writer_node(x->w, &v);
 	}
@@ -2643,7 +2643,7 @@ int cf_write_stream(struct cf *c, struct es_writer *w, const char *producer)
 		o.first_ns = e->first_ns;
 		o.last_ns = e->last_ns;
 		o.evidence = e->evidence;
-		o.site = segmap_emit_string(&x.se, e->site);
+		o.site = e->site;
 		o.confidence = e->confidence;
 		o.edge_class = e->in_class ? e->in_class : merge_class(c, e);
 		if (e->conflict >= 0) {

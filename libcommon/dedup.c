@@ -846,24 +846,10 @@ struct emitter {
 	struct dedup *d;
 	const struct order *o;
 	struct es_writer *w;
-	uint32_t *node_h, *ctx_h, *win_h, *mod_h, *str_h;
+	uint32_t *node_h, *ctx_h, *win_h, *mod_h;
 	struct dedge cur;
 	int have;
 };
-
-static uint32_t out_string(struct emitter *m, uint32_t sid)
-{
-	size_t len = 0;
-	const char *s;
-
-	if (!sid)
-		return 0;
-	if (!m->str_h[sid]) {
-		s = strtab_get(&m->d->sm.strs, sid, &len);
-		m->str_h[sid] = es_writer_string(m->w, s, len);
-	}
-	return m->str_h[sid];
-}
 
 static uint32_t out_node(struct emitter *m, uint32_t rank)
 {
@@ -881,11 +867,11 @@ static uint32_t out_node(struct emitter *m, uint32_t rank)
 		}
 		memset(&v, 0, sizeof(v));
 		v.module = m->mod_h[n->module];
-		v.symbol = out_string(m, n->symbol);
+		v.symbol = n->symbol;
 		v.offset = n->offset;
 		v.flags = n->flags;
 		v.state = n->state;
-		v.file = out_string(m, n->file);
+		v.file = n->file;
 		v.line = n->line;
 		m->node_h[id] = v.module ? es_writer_node(m->w, &v) : 0;
 	}
@@ -904,9 +890,9 @@ static uint32_t out_ctx(struct emitter *m, uint32_t rank)
 		struct es_context v;
 
 		memset(&v, 0, sizeof(v));
-		v.host = out_string(m, c->host);
-		v.comm = out_string(m, c->comm);
-		v.container = out_string(m, c->container);
+		v.host = c->host;
+		v.comm = c->comm;
+		v.container = c->container;
 		v.pid = c->pid;
 		v.cgroup = c->cgroup;
 		m->ctx_h[id] = es_writer_context(m->w, &v);
@@ -939,7 +925,7 @@ static int emit_one(struct emitter *m, const struct dedge *x)
 	e.first_ns = x->first;
 	e.last_ns = x->last;
 	e.evidence = x->evidence;
-	e.site = out_string(m, x->site);
+	e.site = x->site;
 	e.confidence = x->confidence;
 	e.edge_class = x->edge_class;
 	e.conflict = x->conflict;
@@ -1129,11 +1115,12 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	m.ctx_h = calloc(d->nctxs + 1, sizeof(uint32_t));
 	m.win_h = calloc(d->nwins + 1, sizeof(uint32_t));
 	m.mod_h = calloc(d->sm.nmods + 1, sizeof(uint32_t));
-	m.str_h = calloc(d->sm.strs.n + 1, sizeof(uint32_t));
-	if (!o.win_rank || !m.node_h || !m.ctx_h || !m.win_h || !m.mod_h || !m.str_h) {
+	if (!o.win_rank || !m.node_h || !m.ctx_h || !m.win_h || !m.mod_h) {
 		nomem(d);
 		goto out;
 	}
+	if (es_writer_adopt_strings(w, &d->sm.strs) < 0)
+		goto out;
 
 	memset(&h, 0, sizeof(h));
 	h.producer = producer;
@@ -1195,7 +1182,6 @@ out:
 	free(m.ctx_h);
 	free(m.win_h);
 	free(m.mod_h);
-	free(m.str_h);
 	return rc;
 }
 
@@ -1237,7 +1223,7 @@ void dedup_free(struct dedup *d)
 	free_slots(d);
 	free(d->covs);
 	free(d->losses);
-	free(d->seg_ctx.v);
+	segmap_idvec_free(&d->seg_ctx);
 	free(d);
 }
 

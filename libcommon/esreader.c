@@ -636,7 +636,7 @@ static int decode_nodes(struct es_reader *r, struct mpr *c)
 	if (charge_defs(r, (size_t)count * sizeof(*r->nodes)) < 0)
 		return -1;
 	p = r->nodes;
-	if (mem_grow(&p, &r->nodes_cap, r->nnodes + count + 1, sizeof(*r->nodes)) < 0) {
+	if (mem_big_grow(&p, &r->nodes_cap, r->nnodes + count + 1, sizeof(*r->nodes)) < 0) {
 		tm_err_set(r->err, TM_EXIT_ENV, "%s: out of memory", r->name);
 		return -1;
 	}
@@ -1233,7 +1233,7 @@ void es_reader_free(struct es_reader *r)
 	free(r->buf);
 	free(r->edges);
 	free(r->mods);
-	free(r->nodes);
+	mem_big_free(r->nodes, r->nodes_cap * sizeof(*r->nodes));
 	free(r->ctxs);
 	free(r->wins);
 	free(r->params);

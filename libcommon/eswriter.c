@@ -337,9 +337,9 @@ static void kind_init(struct kind *k, size_t size)
 
 static void kind_free(struct kind *k)
 {
-	free(k->vals);
-	free(k->sid);
-	free(k->pending);
+	mem_big_free(k->vals, k->cap * k->size);
+	mem_big_free(k->sid, k->sid_cap * sizeof(*k->sid));
+	mem_big_free(k->pending, k->pending_cap * sizeof(*k->pending));
 	idmap_free(&k->map);
 }
 
@@ -375,7 +375,7 @@ static uint32_t kind_intern(struct es_writer *w, struct kind *k, const void *val
 
 	if (id)
 		return id;
-	if (k->n >= UINT32_MAX - 1 || mem_grow(&k->vals, &k->cap, k->n + 2, k->size) < 0)
+	if (k->n >= UINT32_MAX - 1 || mem_big_grow(&k->vals, &k->cap, k->n + 2, k->size) < 0)
 		goto nomem;
 	memcpy((char *)k->vals + (k->n + 1) * k->size, val, k->size);
 	if (idmap_insert(&k->map, h, (uint32_t)(k->n + 1)) < 0)
@@ -403,20 +403,17 @@ static int kind_define(struct es_writer *w, struct kind *k, size_t nhandles, uin
 		return -1;
 	}
 	if (h >= k->sid_cap) {
-		size_t old = k->sid_cap;
-
 		p = k->sid;
-		if (mem_grow(&p, &k->sid_cap, (size_t)h + 1, sizeof(uint32_t)) < 0)
+		if (mem_big_grow(&p, &k->sid_cap, (size_t)h + 1, sizeof(uint32_t)) < 0)
 			goto nomem;
 		k->sid = p;
-		memset(k->sid + old, 0, (k->sid_cap - old) * sizeof(uint32_t));
 	}
 	if (k->sid[h]) {
 		*out = k->sid[h];
 		return 1;
 	}
 	p = k->pending;
-	if (mem_grow(&p, &k->pending_cap, k->npending + 1, sizeof(uint32_t)) < 0)
+	if (mem_big_grow(&p, &k->pending_cap, k->npending + 1, sizeof(uint32_t)) < 0)
 		goto nomem;
 	k->pending = p;
 	k->pending[k->npending++] = h;
@@ -969,9 +966,23 @@ int es_writer_begin(struct es_writer *w, const struct es_header *h)
 	return record_done(w);
 }
 
-int es_writer_reserve_strings(struct es_writer *w, size_t n, size_t bytes)
+int es_writer_adopt_strings(struct es_writer *w, const struct strtab *t)
 {
-	if (strtab_reserve(&w->strs, n, bytes) < 0) {
+	size_t i;
+
+	if (w->strs.n || w->mod.n || w->node.n || w->ctx.n) {
+		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: strings adopted after interning",
+		    w->name);
+		return -1;
+	}
+	for (i = 1; i <= t->n; i++)
+		if (t->ents[i].len > ES_STRING_MAX) {
+			tm_err_set(w->err, TM_EXIT_DATA,
+			    "%s: string of %u bytes exceeds the %u-byte limit", w->name,
+			    (unsigned)t->ents[i].len, (unsigned)ES_STRING_MAX);
+			return -1;
+		}
+	if (strtab_copy(&w->strs, t) < 0) {
 		tm_err_set(w->err, TM_EXIT_ENV, "%s: out of memory", w->name);
 		return -1;
 	}

@@ -41,12 +41,16 @@ void es_writer_free(struct es_writer *w);
 /* Start a segment (ends the current one first). 0 or -1. */
 int es_writer_begin(struct es_writer *w, const struct es_header *h);
 
+struct strtab;
 /*
- * A hint: about n more distinct strings of `bytes` bytes in all are coming.
- * Interning them then never rehashes or moves the string arena, which
- * matters for a writer of a million strings. 0 or -1 (out of memory).
+ * Take a copy of the producer's string table t as the writer's strings, so
+ * that string handles are t's ids: a producer whose strings are already
+ * interned (every string once, as strtab_intern leaves them) then passes its
+ * ids as handles instead of interning a million strings a second time. Only
+ * before anything was interned. Definitions stay lazy: a segment still
+ * defines only the strings its records use. 0 or -1.
  */
-int es_writer_reserve_strings(struct es_writer *w, size_t n, size_t bytes);
+int es_writer_adopt_strings(struct es_writer *w, const struct strtab *t);
 
 /* Interning: a handle >= 1, or 0 on error. A NULL string is handle 0. */
 uint32_t es_writer_string(struct es_writer *w, const char *s, size_t len);

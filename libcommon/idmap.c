@@ -99,6 +99,22 @@ int idmap_insert(struct idmap *m, uint64_t h, uint32_t id)
 	return 0;
 }
 
+int idmap_copy(struct idmap *dst, const struct idmap *src)
+{
+	uint64_t *slots = NULL;
+
+	if (src->slots) {
+		if (!(slots = mem_big_alloc(idmap_bytes(src))))
+			return -1;
+		memcpy(slots, src->slots, idmap_bytes(src));
+	}
+	idmap_free(dst);
+	dst->slots = slots;
+	dst->mask = src->mask;
+	dst->count = src->count;
+	return 0;
+}
+
 size_t idmap_bytes(const struct idmap *m)
 {
 	return m->slots ? (m->mask + 1) * sizeof(*m->slots) : 0;

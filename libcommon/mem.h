@@ -16,12 +16,21 @@
 int mem_grow(void **p, size_t *cap, size_t need, size_t elsize);
 
 /*
- * Large zero-filled allocations for hash tables that are accessed at random:
- * backed by transparent huge pages where the system allows it, which saves a
- * TLB miss on most probes. NULL on failure; free with the same size.
+ * Large zero-filled blocks: tables accessed at random and arrays that grow
+ * to many megabytes. From MEM_BIG_MIN bytes on, a block is a mapping of its
+ * own backed by transparent huge pages where the system allows it (fewer TLB
+ * misses, far fewer page faults), so it occupies whole 2 MiB pages. NULL on
+ * failure; free with mem_big_free and the size it was allocated with.
  */
+#define MEM_BIG_MIN ((size_t)1 << 20)
 void *mem_big_alloc(size_t bytes);
 void mem_big_free(void *p, size_t bytes);
+
+/*
+ * mem_grow for arrays held in mem_big_alloc blocks: new elements are zero;
+ * free with mem_big_free(*p, *cap * elsize).
+ */
+int mem_big_grow(void **p, size_t *cap, size_t need, size_t elsize);
 
 /* A fast, well-mixed 64-bit hash of len bytes (not cryptographic). */
 uint64_t mem_hash(const void *data, size_t len, uint64_t seed);

@@ -128,6 +128,7 @@ struct merge {
 	uint32_t *aliases;
 	size_t naliases, aliases_cap;
 	uint32_t *out_off, *out_ids, *in_off, *in_ids;
+	size_t adj_bytes;		/* of out_ids and in_ids each */
 	uint32_t *entry_nodes;		/* merged ids, canonical order */
 	size_t nentry_nodes;
 };
@@ -837,7 +838,7 @@ static int take_static(struct merge *m, struct merge *from)
 	sgraph_free(m->g);
 	m->g = from->g;
 	from->g = NULL;
-	free(m->home.v);
+	segmap_idvec_free(&m->home);
 	m->home = from->home;
 	memset(&from->home, 0, sizeof(from->home));
 	for (i = 0; i < m->home.cap; i++)
@@ -921,26 +922,26 @@ void merge_free(struct merge *m)
 	merge_free(m->loader);
 	segmap_free(&m->sm);
 	strtab_free(&m->static_paths);
-	free(m->mx);
+	mem_big_free(m->mx, m->mx_cap * sizeof(*m->mx));
 	free(m->exports);
 	sgraph_free(m->g);
-	free(m->home.v);
+	segmap_idvec_free(&m->home);
 	free(m->sentries);
 	free(m->site_cache);
-	free(m->rx);
+	mem_big_free(m->rx, m->rx_cap * sizeof(*m->rx));
 	if (m->re)
 		mem_big_free(m->re, m->re_cap * sizeof(*m->re));
 	if (m->slots)
 		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
 	free(m->covs);
-	free(m->nodes);
+	mem_big_free(m->nodes, m->nodes_cap * sizeof(*m->nodes));
 	if (m->edges)
 		mem_big_free(m->edges, m->edges_bytes);
 	free(m->aliases);
 	free(m->out_off);
-	free(m->out_ids);
+	mem_big_free(m->out_ids, m->adj_bytes);
 	free(m->in_off);
-	free(m->in_ids);
+	mem_big_free(m->in_ids, m->adj_bytes);
 	free(m->entry_nodes);
 	free(m);
 }
@@ -1095,7 +1096,7 @@ static uint32_t new_node(struct merge *m)
 {
 	void *p = m->nodes;
 
-	if (m->nnodes >= SG_MAX_NODES || mem_grow(&p, &m->nodes_cap, m->nnodes + 2, sizeof(*m->nodes)) < 0)
+	if (m->nnodes >= SG_MAX_NODES || mem_big_grow(&p, &m->nodes_cap, m->nnodes + 2, sizeof(*m->nodes)) < 0)
 		return nomem(m), 0;
 	m->nodes = p;
 	memset(&m->nodes[m->nnodes + 1], 0, sizeof(m->nodes[0]));
@@ -1315,7 +1316,7 @@ static int build_edges(struct merge *m, struct join *j)
 					size_t len = site_format(buf, sizeof(buf), sgraph_str(m->g, x->site.file),
 					    sgraph_str_len(m->g, x->site.file), x->site.line);
 
-					if (!(e->site = strtab_append(&m->sm.strs, buf, len))) {
+					if (!(e->site = strtab_intern(&m->sm.strs, buf, len))) {
 						mem_big_free(a, abytes);
 						return nomem(m);
 					}
@@ -1379,12 +1380,12 @@ static int renumber(struct merge *m, struct join *j)
 {
 	size_t n = m->nnodes, i;
 	uint32_t *order = malloc((n + 1) * sizeof(*order));
-	struct merge_node *nn = malloc((n + 2) * sizeof(*nn));
+	struct merge_node *nn = mem_big_alloc((n + 2) * sizeof(*nn));
 
 	j->rank = calloc(n + 1, sizeof(*j->rank));
 	if (!order || !nn || !j->rank) {
 		free(order);
-		free(nn);
+		mem_big_free(nn, (n + 2) * sizeof(*nn));
 		return nomem(m);
 	}
 	for (i = 0; i < n; i++)
@@ -1396,7 +1397,7 @@ static int renumber(struct merge *m, struct join *j)
 		nn[i + 1] = m->nodes[order[i]];
 	}
 	free(order);
-	free(m->nodes);
+	mem_big_free(m->nodes, m->nodes_cap * sizeof(*m->nodes));
 	m->nodes = nn;
 	m->nodes_cap = n + 2;
 	for (i = 1; i <= m->sm.nnodes; i++)
@@ -1411,8 +1412,9 @@ static int adjacency(struct merge *m)
 
 	m->out_off = calloc(n + 2, sizeof(uint32_t));
 	m->in_off = calloc(n + 2, sizeof(uint32_t));
-	m->out_ids = malloc((e + 1) * sizeof(uint32_t));
-	m->in_ids = malloc((e + 1) * sizeof(uint32_t));
+	m->adj_bytes = (e + 1) * sizeof(uint32_t);
+	m->out_ids = mem_big_alloc(m->adj_bytes);
+	m->in_ids = mem_big_alloc(m->adj_bytes);
 	fill = calloc(n + 2, sizeof(uint32_t));
 	if (!m->out_off || !m->in_off || !m->out_ids || !m->in_ids || !fill) {
 		free(fill);
@@ -1967,11 +1969,11 @@ static uint32_t out_node(struct emit *x, uint32_t id)
 
 		memset(&v, 0, sizeof(v));
 		v.module = segmap_emit_module(&x->se, n->module);
-		v.symbol = segmap_emit_string(&x->se, n->symbol);
+		v.symbol = n->symbol;
 		v.offset = n->offset;
 		v.flags = n->flags;
 		v.state = n->state;
-		v.file = segmap_emit_string(&x->se, n->file);
+		v.file = n->file;
 		v.line = n->line;
 		x->node_h[id] = v.module ? es_writer_node(x->w, &v) : 0;
 	}
@@ -2154,8 +2156,7 @@ int merge_write_stream(struct merge *m, struct es_writer *w, const char *produce
 	h.end_ns = m->end_ns;
 	h.params = params;
 	h.nparams = nparams;
-	if (es_writer_begin(w, &h) < 0 ||
-	    es_writer_reserve_strings(w, m->sm.strs.n, m->sm.strs.used) < 0)
+	if (es_writer_begin(w, &h) < 0)
 		goto out;
 	for (i = 0; i < m->nedges; i++) {
 		const struct merge_edge *me = &m->edges[i];
@@ -2168,7 +2169,7 @@ int merge_write_stream(struct merge *m, struct es_writer *w, const char *produce
 		e.first_ns = me->first_ns;
 		e.last_ns = me->last_ns;
 		e.evidence = me->evidence;
-		e.site = segmap_emit_string(&x.se, me->site);
+		e.site = me->site;
 		e.confidence = me->confidence;
 		e.edge_class = me->edge_class;
 		if (es_writer_edge(w, &e) < 0)

@@ -20,27 +20,22 @@ void segmap_init(struct segmap *s)
 void segmap_free(struct segmap *s)
 {
 	strtab_free(&s->strs);
-	free(s->mods);
-	free(s->nodes);
+	mem_big_free(s->mods, s->mods_cap * sizeof(*s->mods));
+	mem_big_free(s->nodes, s->nodes_cap * sizeof(*s->nodes));
 	idmap_free(&s->modmap);
 	idmap_free(&s->nodemap);
-	free(s->seg_str.v);
-	free(s->seg_mod.v);
-	free(s->seg_node.v);
+	segmap_idvec_free(&s->seg_str);
+	segmap_idvec_free(&s->seg_mod);
+	segmap_idvec_free(&s->seg_node);
 	free(s->losses);
 	segmap_init(s);
 }
 
 int segmap_side_grow(void **p, size_t *cap, size_t n, size_t elsize)
 {
-	size_t old = *cap;
-
-	if (n < old)
+	if (n < *cap)
 		return 0;
-	if (mem_grow(p, cap, n + 1, elsize) < 0)
-		return -1;
-	memset((char *)*p + old * elsize, 0, (*cap - old) * elsize);
-	return 0;
+	return mem_big_grow(p, cap, n + 1, elsize);
 }
 
 uint32_t *segmap_idvec_slot(struct segmap_idvec *v, uint32_t id)
@@ -55,6 +50,12 @@ uint32_t *segmap_idvec_slot(struct segmap_idvec *v, uint32_t id)
 	if (id > v->hi)
 		v->hi = id;
 	return &v->v[id];
+}
+
+void segmap_idvec_free(struct segmap_idvec *v)
+{
+	mem_big_free(v->v, v->cap * sizeof(*v->v));
+	memset(v, 0, sizeof(*v));
 }
 
 void segmap_idvec_reset(struct segmap_idvec *v)
@@ -148,7 +149,7 @@ uint32_t segmap_module_intern(struct segmap *s, const struct segmap_module *k)
 	} else {
 		void *p = s->mods;
 
-		if (s->nmods >= UINT32_MAX - 2 || mem_grow(&p, &s->mods_cap, s->nmods + 2, sizeof(*s->mods)) < 0)
+		if (s->nmods >= UINT32_MAX - 2 || mem_big_grow(&p, &s->mods_cap, s->nmods + 2, sizeof(*s->mods)) < 0)
 			return SEGMAP_ERR;
 		s->mods = p;
 		s->mods[++s->nmods] = *k;
@@ -251,7 +252,7 @@ uint32_t segmap_node_slow(struct segmap *s, const struct es_reader *r, uint32_t 
 		void *p = s->nodes;
 
 		if (s->nnodes >= UINT32_MAX - 2 ||
-		    mem_grow(&p, &s->nodes_cap, s->nnodes + 2, sizeof(*s->nodes)) < 0)
+		    mem_big_grow(&p, &s->nodes_cap, s->nnodes + 2, sizeof(*s->nodes)) < 0)
 			return SEGMAP_ERR;
 		s->nodes = p;
 		s->nodes[++s->nnodes] = k;
@@ -397,33 +398,17 @@ int segmap_emit_init(struct segmap_emit *e, const struct segmap *s, struct es_wr
 {
 	e->s = s;
 	e->w = w;
-	e->str_h = calloc(s->strs.n + 1, sizeof(uint32_t));
+	e->mod_h = NULL;
+	if (es_writer_adopt_strings(w, &s->strs) < 0)
+		return -1;
 	e->mod_h = calloc(s->nmods + 1, sizeof(uint32_t));
-	if (e->str_h && e->mod_h)
-		return 0;
-	segmap_emit_free(e);
-	return -1;
+	return e->mod_h ? 0 : -1;
 }
 
 void segmap_emit_free(struct segmap_emit *e)
 {
-	free(e->str_h);
 	free(e->mod_h);
-	e->str_h = e->mod_h = NULL;
-}
-
-uint32_t segmap_emit_string(struct segmap_emit *e, uint32_t sid)
-{
-	const char *p;
-	size_t len = 0;
-
-	if (!sid)
-		return 0;
-	if (!e->str_h[sid]) {
-		p = strtab_get(&e->s->strs, sid, &len);
-		e->str_h[sid] = es_writer_string(e->w, p, len);
-	}
-	return e->str_h[sid];
+	e->mod_h = NULL;
 }
 
 uint32_t segmap_emit_module(struct segmap_emit *e, uint32_t mid)

@@ -83,6 +83,7 @@ struct segmap {
  */
 uint32_t *segmap_idvec_slot(struct segmap_idvec *v, uint32_t id);
 void segmap_idvec_reset(struct segmap_idvec *v);
+void segmap_idvec_free(struct segmap_idvec *v);
 
 /*
  * A caller's array of elsize-byte entries kept beside the modules or nodes
@@ -157,17 +158,19 @@ int segmap_loss(struct segmap *s, const char *name, uint64_t count);
 
 /*
  * Global strings and modules written to one output segment, each the first
- * time it is used: the writer's ids, 0 for string 0 or on a write error (the
- * writer then has the error). init: 0, or -1 on allocation failure.
+ * time it is used: the writer's handles, 0 for string 0 or on a write error
+ * (the writer then has the error). init gives the writer a copy of the
+ * string table (es_writer_adopt_strings), so a string's handle is its global
+ * id; it must come before anything is interned in w. 0, or -1 (the
+ * writer's error, else out of memory).
  */
 struct segmap_emit {
 	const struct segmap *s;
 	struct es_writer *w;
-	uint32_t *str_h, *mod_h;
+	uint32_t *mod_h;
 };
 int segmap_emit_init(struct segmap_emit *e, const struct segmap *s, struct es_writer *w);
 void segmap_emit_free(struct segmap_emit *e);
-uint32_t segmap_emit_string(struct segmap_emit *e, uint32_t sid);
 uint32_t segmap_emit_module(struct segmap_emit *e, uint32_t mid);
 /* Every loss counter, in order. 0 or -1. */
 int segmap_emit_losses(struct segmap_emit *e);

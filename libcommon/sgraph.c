@@ -123,7 +123,7 @@ static int sg_vec_grow(struct sgraph *g, void **p, size_t *cap, size_t need, siz
 
 	if (need <= old)
 		return 0;
-	if (mem_grow(p, cap, need, elem) < 0)
+	if (mem_big_grow(p, cap, need, elem) < 0)
 		return -1;
 	g->bytes += (*cap - old) * elem;
 	return 0;
@@ -258,17 +258,17 @@ void sgraph_free(struct sgraph *g)
 		return;
 	for (size_t i = 0; i < g->nchunks; i++)
 		free(g->chunks[i]);
-	free(g->chunks);
-	free(g->strs);
+	mem_big_free(g->chunks, g->chunks_cap * sizeof *g->chunks);
+	mem_big_free(g->strs, g->strs_cap * sizeof *g->strs);
 	idmap_free(&g->str_tab);
-	free(g->nodes);
+	mem_big_free(g->nodes, g->nodes_cap * sizeof *g->nodes);
 	idmap_free(&g->node_tab);
 	idmap_free(&g->name_tab);
 	idmap_free(&g->base_tab);
-	free(g->edges);
+	mem_big_free(g->edges, g->edges_cap * sizeof *g->edges);
 	idmap_free(&g->pair_tab);
 	idmap_free(&g->edge_tab);
-	free(g->isites);
+	mem_big_free(g->isites, g->isites_cap * sizeof *g->isites);
 	idmap_free(&g->isite_tab);
 	sg_free_adjacency(g);
 	free(g);

@@ -18,8 +18,8 @@ void strtab_init(struct strtab *t)
 
 void strtab_free(struct strtab *t)
 {
-	free(t->bytes);
-	free(t->ents);
+	mem_big_free(t->bytes, t->cap);
+	mem_big_free(t->ents, t->ents_cap * sizeof(*t->ents));
 	idmap_free(&t->map);
 	strtab_init(t);
 }
@@ -31,17 +31,31 @@ void strtab_reset(struct strtab *t)
 	idmap_clear(&t->map);
 }
 
-int strtab_reserve(struct strtab *t, size_t n, size_t bytes)
+int strtab_copy(struct strtab *dst, const struct strtab *src)
 {
-	void *p = t->bytes, *ents = t->ents;
+	struct strtab t;
+	void *bytes = NULL, *ents = NULL;
+	int rc;
 
-	if (mem_grow(&p, &t->cap, t->used + bytes, 1) < 0)
+	strtab_init(&t);
+	rc = mem_big_grow(&bytes, &t.cap, src->used, 1);
+	t.bytes = bytes;
+	if (rc == 0)
+		rc = mem_big_grow(&ents, &t.ents_cap, src->n + 1, sizeof(*t.ents));
+	t.ents = ents;
+	if (rc < 0 || idmap_copy(&t.map, &src->map) < 0) {
+		strtab_free(&t);
 		return -1;
-	t->bytes = p;
-	if (mem_grow(&ents, &t->ents_cap, t->n + n + 1, sizeof(*t->ents)) < 0)
-		return -1;
-	t->ents = ents;
-	return idmap_reserve(&t->map, t->map.count + n);
+	}
+	if (src->used)
+		memcpy(t.bytes, src->bytes, src->used);
+	if (src->n)
+		memcpy(t.ents, src->ents, (src->n + 1) * sizeof(*t.ents));
+	t.used = src->used;
+	t.n = src->n;
+	strtab_free(dst);
+	*dst = t;
+	return 0;
 }
 
 uint32_t strtab_append(struct strtab *t, const char *s, size_t len)
@@ -50,10 +64,10 @@ uint32_t strtab_append(struct strtab *t, const char *s, size_t len)
 
 	if (len > UINT32_MAX || t->n >= UINT32_MAX - 1)
 		return 0;
-	if (mem_grow(&bytes, &t->cap, t->used + len + 1, 1) < 0)
+	if (mem_big_grow(&bytes, &t->cap, t->used + len + 1, 1) < 0)
 		return 0;
 	t->bytes = bytes;
-	if (mem_grow(&ents, &t->ents_cap, t->n + 2, sizeof(*t->ents)) < 0)
+	if (mem_big_grow(&ents, &t->ents_cap, t->n + 2, sizeof(*t->ents)) < 0)
 		return 0;
 	t->ents = ents;
 	if (len)

@@ -11,6 +11,7 @@
 
 #include "esreader.h"
 #include "eswriter.h"
+#include "strtab.h"
 #include "unit.h"
 
 /* ---- helpers ---- */
@@ -943,6 +944,94 @@ static void test_async_same_bytes(void)
 	}
 }
 
+/*
+ * A writer that adopted a string table writes the same bytes as one that
+ * interned the strings itself, whatever the table holds besides them; it
+ * refuses to adopt once something was interned, and refuses an over-long
+ * string in the table.
+ */
+static struct buf adopted_stream(const struct strtab *t)
+{
+	struct tm_err err = { 0, "" };
+	FILE *f = tmpfile();
+	struct es_writer *w = es_writer_new(fileno(f), "adopt", NULL, &err);
+	struct es_header h;
+	struct es_module m;
+	struct es_node n;
+	struct es_edge e;
+	struct buf b;
+	uint32_t i;
+
+	memset(&h, 0, sizeof(h));
+	memset(&m, 0, sizeof(m));
+	h.producer = "t";
+	m.name = "libm.so";
+	if (t)
+		CHECK(es_writer_adopt_strings(w, t) == 0);
+	CHECK(es_writer_begin(w, &h) == 0);
+	for (i = 0; i < 1000; i++) {
+		char sym[32];
+
+		memset(&n, 0, sizeof(n));
+		memset(&e, 0, sizeof(e));
+		snprintf(sym, sizeof(sym), "fn_%u", i);
+		n.module = es_writer_module(w, &m);
+		n.symbol = t ? strtab_find(t, sym, strlen(sym)) : es_writer_cstring(w, sym);
+		e.caller = es_writer_node(w, &n);
+		snprintf(sym, sizeof(sym), "fn_%u", (i * 7) % 1000);
+		n.symbol = t ? strtab_find(t, sym, strlen(sym)) : es_writer_cstring(w, sym);
+		e.callee = es_writer_node(w, &n);
+		e.count = i + 1;
+		CHECK(es_writer_edge(w, &e) == 0);
+	}
+	CHECK(es_writer_end(w) == 0 && err.code == 0);
+	es_writer_free(w);
+	b = slurp(f);
+	fclose(f);
+	return b;
+}
+
+static void test_writer_adopts_strings(void)
+{
+	struct tm_err err = { 0, "" };
+	struct strtab t;
+	struct buf a, b;
+	struct es_writer *w;
+	char sym[32], *big;
+	uint32_t i;
+
+	strtab_init(&t);
+	/* Strings the segment never uses, before and among the used ones. */
+	CHECK(strtab_intern(&t, "unused", 6) == 1);
+	for (i = 1000; i-- > 0;) {
+		snprintf(sym, sizeof(sym), "fn_%u", i);
+		CHECK(strtab_intern(&t, sym, strlen(sym)) != 0);
+		if (i % 100 == 0)
+			CHECK(strtab_intern(&t, sym + 1, strlen(sym + 1)) != 0);
+	}
+	a = adopted_stream(NULL);
+	b = adopted_stream(&t);
+	CHECK(a.len > 0 && a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
+	free(a.p);
+	free(b.p);
+
+	w = es_writer_new(-1, "adopt", NULL, &err);
+	CHECK(es_writer_cstring(w, "x") != 0);
+	CHECK(es_writer_adopt_strings(w, &t) < 0 && strstr(err.msg, "after interning"));
+	es_writer_free(w);
+
+	tm_err_clear(&err);
+	big = calloc(1, (size_t)ES_STRING_MAX + 2);
+	memset(big, 'a', (size_t)ES_STRING_MAX + 1);
+	CHECK(strtab_intern(&t, big, (size_t)ES_STRING_MAX + 1) != 0);
+	w = es_writer_new(-1, "adopt", NULL, &err);
+	CHECK(es_writer_adopt_strings(w, &t) < 0 && err.code == TM_EXIT_DATA &&
+	    strstr(err.msg, "exceeds"));
+	es_writer_free(w);
+	free(big);
+	strtab_free(&t);
+}
+
 int main(void)
 {
 	RUN(test_round_trip);
@@ -965,5 +1054,6 @@ int main(void)
 	RUN(test_build_id_forms);
 	RUN(test_writer_rejects);
 	RUN(test_async_same_bytes);
+	RUN(test_writer_adopts_strings);
 	UNIT_END();
 }
