@@ -1292,6 +1292,16 @@ static int build_edges(struct merge *m, struct join *j)
 		a[ns + i].key = (uint64_t)m->rx[m->re[i].caller].mnode << bits | m->rx[m->re[i].callee].mnode;
 		a[ns + i].idx = (uint32_t)(ns + i);
 	}
+	/* Room for every static call site string: interning a million of them
+	 * then never rehashes or moves the arena. */
+	for (i = 0, k = 0; i < ns; i++)
+		if (se[i].site.file)
+			k += sgraph_str_len(m->g, se[i].site.file) + 12;
+	if (strtab_reserve(&m->sm.strs, ns, k) < 0) {
+		mem_big_free(a, abytes);
+		mem_big_free(tmp, abytes);
+		return nomem(m);
+	}
 	ekey_sort(&a, &tmp, n, maxkey);
 	mem_big_free(tmp, abytes);
 	m->edges_bytes = (n + 1) * sizeof(*m->edges);

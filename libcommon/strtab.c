@@ -31,6 +31,19 @@ void strtab_reset(struct strtab *t)
 	idmap_clear(&t->map);
 }
 
+int strtab_reserve(struct strtab *t, size_t n, size_t bytes)
+{
+	void *p = t->bytes, *ents = t->ents;
+
+	if (mem_big_grow(&p, &t->cap, t->used + bytes, 1) < 0)
+		return -1;
+	t->bytes = p;
+	if (mem_big_grow(&ents, &t->ents_cap, t->n + n + 1, sizeof(*t->ents)) < 0)
+		return -1;
+	t->ents = ents;
+	return idmap_reserve(&t->map, t->map.count + n);
+}
+
 int strtab_copy(struct strtab *dst, const struct strtab *src)
 {
 	struct strtab t;

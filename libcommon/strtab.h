@@ -29,6 +29,10 @@ void strtab_free(struct strtab *t);
 /* Forget every string but keep the memory. */
 void strtab_reset(struct strtab *t);
 
+/* Make room for n more strings of `bytes` bytes in all (NULs included), so
+ * that adding them never moves the arena or rehashes. 0 or -1. */
+int strtab_reserve(struct strtab *t, size_t n, size_t bytes);
+
 /* Make dst (initialised, its contents dropped) a copy of src: same ids. 0 or -1. */
 int strtab_copy(struct strtab *dst, const struct strtab *src);
 
