@@ -321,24 +321,14 @@ static void free_slots(struct dedup *d)
 	d->mask = 0;
 }
 
-/* Room for `need` entries (huge-page backed, see mem_big_alloc). */
+/* Room for `need` entries (huge-page backed, see mem_big_grow). */
 static int entries_reserve(struct dedup *d, size_t need)
 {
-	size_t ncap = d->cap ? d->cap : 4096;
-	struct dedge *ne;
+	void *p = d->e;
 
-	if (need <= d->cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	ne = mem_big_alloc(ncap * sizeof(*ne));
-	if (!ne)
+	if (mem_big_grow(&p, &d->cap, need, sizeof(*d->e)) < 0)
 		return nomem(d);
-	if (d->n)
-		memcpy(ne, d->e, d->n * sizeof(*ne));
-	mem_big_free(d->e, d->cap * sizeof(*d->e));
-	d->e = ne;
-	d->cap = ncap;
+	d->e = p;
 	return 0;
 }
 

@@ -77,9 +77,9 @@ uint64_t mem_hash(const void *data, size_t len, uint64_t seed)
  * rarely misses the TLB as well as the cache, and a 64 MiB table costs 32 page
  * faults instead of 16,384 - on virtual machines a 4 KiB fault can cost tens
  * of microseconds, which made faulting memory in a large part of a run.
- * Growing such a block copies it to a new mapping rather than calling
- * mremap(2): moved huge pages would be split, and the grown part must be
- * empty when the advice is given for huge pages to be used at all.
+ * Growing such a block moves its pages to a bigger aligned mapping with
+ * mremap(2): huge pages move whole (both ends are aligned), nothing is
+ * copied, and only the grown part is new memory.
  */
 #define HUGE_PAGE ((size_t)2 << 20)
 
@@ -88,16 +88,13 @@ static size_t big_span(size_t bytes)
 	return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-void *mem_big_alloc(size_t bytes)
-{
 #ifdef __linux__
-	size_t span;
+/* A fresh anonymous mapping of span bytes (a multiple of HUGE_PAGE), aligned. */
+static char *map_huge(size_t span)
+{
 	char *raw, *p;
 
-	if (bytes < MEM_BIG_MIN)
-		return calloc(1, bytes ? bytes : 1);
-	span = big_span(bytes);
-	if (span < bytes || span + HUGE_PAGE < span)
+	if (span + HUGE_PAGE < span)
 		return NULL;
 	/* Over-map by one huge page, then trim both ends to the aligned span. */
 	raw = mmap(NULL, span + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -109,9 +106,16 @@ void *mem_big_alloc(size_t bytes)
 	munmap(p + span, (size_t)(raw + HUGE_PAGE - p));
 	(void)madvise(p, span, MADV_HUGEPAGE);
 	return p;
-#else
-	return calloc(1, bytes ? bytes : 1);
+}
 #endif
+
+void *mem_big_alloc(size_t bytes)
+{
+#ifdef __linux__
+	if (bytes >= MEM_BIG_MIN)
+		return big_span(bytes) < bytes ? NULL : map_huge(big_span(bytes));
+#endif
+	return calloc(1, bytes ? bytes : 1);
 }
 
 void mem_big_free(void *p, size_t bytes)
@@ -143,8 +147,23 @@ int mem_big_grow(void **p, size_t *cap, size_t need, size_t elsize)
 	if (elsize && ncap > SIZE_MAX / elsize)
 		return -1;
 #ifdef __linux__
-	/* Room left in the mapping's last huge page: grow in place. */
-	if (old >= MEM_BIG_MIN && ncap * elsize <= big_span(old)) {
+	if (old >= MEM_BIG_MIN) {
+		size_t ospan = big_span(old), nspan = big_span(ncap * elsize);
+		char *to;
+
+		/* Room left in the mapping's last huge page: nothing to do. */
+		if (nspan <= ospan) {
+			*cap = ncap;
+			return 0;
+		}
+		if (nspan < ncap * elsize || !(to = map_huge(nspan)))
+			return -1;
+		/* The old pages replace the head of the new mapping. */
+		if (mremap(*p, ospan, ospan, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED) {
+			munmap(to, nspan);
+			return -1;
+		}
+		*p = to;
 		*cap = ncap;
 		return 0;
 	}
