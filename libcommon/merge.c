@@ -780,6 +780,11 @@ static void *loader_main(void *arg)
 	m->loader_rc = 0;
 	for (size_t i = 0; i < m->loader_n && m->loader_rc == 0; i++)
 		m->loader_rc = merge_add_static(m->loader, m->loader_paths[i], m->loader_format);
+	/* The graph's indices too, while the runtime streams are still being read. */
+	if (m->loader_rc == 0 && sgraph_finish(m->loader->g) < 0) {
+		tm_err_set(&m->loader_err, TM_EXIT_ENV, "out of memory");
+		m->loader_rc = -1;
+	}
 	return NULL;
 }
 

@@ -386,8 +386,10 @@ uint32_t sgraph_find_node(const struct sgraph *g, const char *name, size_t len,
 
 void sgraph_set_flags(struct sgraph *g, uint32_t node, uint32_t flags)
 {
-	if (node < g->nnodes)
+	if (node < g->nnodes && (g->nodes[node].flags | flags) != g->nodes[node].flags) {
 		g->nodes[node].flags |= flags;
+		g->finished = 0;
+	}
 }
 
 void sgraph_set_loc(struct sgraph *g, uint32_t node, const struct sg_loc *loc)
@@ -554,6 +556,8 @@ static int sg_csr(size_t n, size_t m, const void *base, size_t stride, size_t ke
 
 int sgraph_finish(struct sgraph *g)
 {
+	if (g->finished)
+		return 0;
 	sg_free_adjacency(g);
 	size_t n = g->nnodes;
 	if (sg_csr(n, g->nedges, g->edges, sizeof *g->edges,

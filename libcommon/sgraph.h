@@ -133,7 +133,8 @@ void sgraph_set_stack(struct sgraph *g, uint32_t node, uint32_t bytes);
 /*
  * Build the adjacency indices and the derived flags (EXTERNAL, NO_CALLERS,
  * ISOLATED, inferred ADDR_TAKEN). Call after the last import; may be called
- * again after more additions. Returns 0, or -1 on allocation failure.
+ * again after more additions (without any, it does nothing). Returns 0, or
+ * -1 on allocation failure.
  */
 int sgraph_finish(struct sgraph *g);
 
