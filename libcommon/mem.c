@@ -81,6 +81,7 @@ uint64_t mem_hash(const void *data, size_t len, uint64_t seed)
  * mremap(2): huge pages move whole (both ends are aligned), nothing is
  * copied, and only the grown part is new memory.
  */
+#ifdef __linux__
 #define HUGE_PAGE ((size_t)2 << 20)
 
 static size_t big_span(size_t bytes)
@@ -88,7 +89,6 @@ static size_t big_span(size_t bytes)
 	return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-#ifdef __linux__
 /* A fresh anonymous mapping of span bytes (a multiple of HUGE_PAGE), aligned. */
 static char *map_huge(size_t span)
 {
