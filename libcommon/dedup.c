@@ -1109,7 +1109,7 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 		nomem(d);
 		goto out;
 	}
-	if (es_writer_adopt_strings(w, &d->sm.strs) < 0)
+	if (es_writer_borrow_strings(w, &d->sm.strs) < 0)
 		goto out;
 
 	memset(&h, 0, sizeof(h));

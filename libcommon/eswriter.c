@@ -100,7 +100,8 @@ struct es_writer {
 	int in_segment;
 	uint64_t seg_records, seg_edges;
 
-	struct strtab strs;		/* string handles */
+	const struct strtab *base;	/* borrowed: handles 1..base->n */
+	struct strtab strs;		/* the writer's own: handles base->n + id */
 	struct kind str;		/* stream ids of strings (vals unused) */
 	struct kind mod, node, ctx, win;
 	struct wmodattr *modattr;	/* per module handle */
@@ -113,6 +114,23 @@ struct es_writer {
 	struct wloss *losses;
 	size_t nlosses, losses_cap;
 };
+
+/* String handles: the borrowed table's ids, then the writer's own. */
+static size_t base_n(const struct es_writer *w)
+{
+	return w->base ? w->base->n : 0;
+}
+
+static size_t nstrings(const struct es_writer *w)
+{
+	return base_n(w) + w->strs.n;
+}
+
+static const char *string_of(const struct es_writer *w, uint32_t h, size_t *len)
+{
+	return h <= base_n(w) ? strtab_get(w->base, h, len) :
+	    strtab_get(&w->strs, (uint32_t)(h - base_n(w)), len);
+}
 
 /* ---- output ---- */
 
@@ -431,7 +449,7 @@ static int def_string(struct es_writer *w, uint32_t h, uint32_t *sid)
 		*sid = 0;
 		return 0;
 	}
-	return kind_define(w, &w->str, w->strs.n, h, sid) < 0 ? -1 : 0;
+	return kind_define(w, &w->str, nstrings(w), h, sid) < 0 ? -1 : 0;
 }
 
 static int def_module(struct es_writer *w, uint32_t h, uint32_t *sid)
@@ -515,7 +533,7 @@ static int write_strings(struct es_writer *w)
 		while (j < w->str.npending && j - i < STRINGS_PER_REC && bytes < STRING_BYTES_PER_REC) {
 			size_t len = 0;
 
-			strtab_get(&w->strs, w->str.pending[j], &len);
+			string_of(w, w->str.pending[j], &len);
 			bytes += len;
 			j++;
 		}
@@ -526,7 +544,7 @@ static int write_strings(struct es_writer *w)
 		msgpack_pack_array(&w->pk, j - i);
 		for (; i < j; i++) {
 			size_t len = 0;
-			const char *s = strtab_get(&w->strs, w->str.pending[i], &len);
+			const char *s = string_of(w, w->str.pending[i], &len);
 
 			msgpack_pack_str(&w->pk, len);
 			msgpack_pack_str_body(&w->pk, s, len);
@@ -966,12 +984,12 @@ int es_writer_begin(struct es_writer *w, const struct es_header *h)
 	return record_done(w);
 }
 
-int es_writer_adopt_strings(struct es_writer *w, const struct strtab *t)
+int es_writer_borrow_strings(struct es_writer *w, const struct strtab *t)
 {
 	size_t i;
 
-	if (w->strs.n || w->mod.n || w->node.n || w->ctx.n) {
-		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: strings adopted after interning",
+	if (w->base || w->strs.n || w->mod.n || w->node.n || w->ctx.n) {
+		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: strings borrowed after interning",
 		    w->name);
 		return -1;
 	}
@@ -982,10 +1000,7 @@ int es_writer_adopt_strings(struct es_writer *w, const struct strtab *t)
 			    (unsigned)t->ents[i].len, (unsigned)ES_STRING_MAX);
 			return -1;
 		}
-	if (strtab_copy(&w->strs, t) < 0) {
-		tm_err_set(w->err, TM_EXIT_ENV, "%s: out of memory", w->name);
-		return -1;
-	}
+	w->base = t;
 	return 0;
 }
 
@@ -1000,10 +1015,14 @@ uint32_t es_writer_string(struct es_writer *w, const char *s, size_t len)
 		    w->name, len, (unsigned)ES_STRING_MAX);
 		return 0;
 	}
+	if (w->base && (h = strtab_find(w->base, s, len)) != 0)
+		return h;
 	h = strtab_intern(&w->strs, s, len);
-	if (!h)
+	if (!h || base_n(w) + h > UINT32_MAX - 1) {
 		tm_err_set(w->err, TM_EXIT_ENV, "%s: out of memory", w->name);
-	return h;
+		return 0;
+	}
+	return (uint32_t)(base_n(w) + h);
 }
 
 uint32_t es_writer_cstring(struct es_writer *w, const char *s)
@@ -1057,7 +1076,7 @@ uint32_t es_writer_node(struct es_writer *w, const struct es_node *n)
 {
 	struct es_node v;
 
-	if (!n->module || n->module > w->mod.n || n->symbol > w->strs.n || n->file > w->strs.n) {
+	if (!n->module || n->module > w->mod.n || n->symbol > nstrings(w) || n->file > nstrings(w)) {
 		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: bad node handles", w->name);
 		return 0;
 	}
@@ -1076,7 +1095,7 @@ uint32_t es_writer_context(struct es_writer *w, const struct es_context *c)
 {
 	struct es_context v;
 
-	if (c->host > w->strs.n || c->comm > w->strs.n || c->container > w->strs.n) {
+	if (c->host > nstrings(w) || c->comm > nstrings(w) || c->container > nstrings(w)) {
 		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: bad context handles", w->name);
 		return 0;
 	}
@@ -1113,7 +1132,7 @@ int es_writer_edge(struct es_writer *w, const struct es_edge *e)
 		return -1;
 	}
 	if (!e->caller || e->caller > w->node.n || !e->callee || e->callee > w->node.n ||
-	    e->ctx > w->ctx.n || e->window > w->win.n || e->site > w->strs.n) {
+	    e->ctx > w->ctx.n || e->window > w->win.n || e->site > nstrings(w)) {
 		tm_err_set(w->err, TM_EXIT_ENV, "%s: internal error: bad edge handles", w->name);
 		return -1;
 	}

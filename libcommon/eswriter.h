@@ -43,14 +43,16 @@ int es_writer_begin(struct es_writer *w, const struct es_header *h);
 
 struct strtab;
 /*
- * Take a copy of the producer's string table t as the writer's strings, so
- * that string handles are t's ids: a producer whose strings are already
- * interned (every string once, as strtab_intern leaves them) then passes its
- * ids as handles instead of interning a million strings a second time. Only
- * before anything was interned. Definitions stay lazy: a segment still
- * defines only the strings its records use. 0 or -1.
+ * Use the producer's string table t as the writer's first strings, so that
+ * string handles are t's ids: a producer whose strings are already interned
+ * (every string once, as strtab_intern leaves them) then passes its ids as
+ * handles instead of interning a million strings a second time. Strings the
+ * writer is given later are looked up in t, then kept in the writer's own
+ * table. t must stay unchanged until the writer is freed. Only before
+ * anything was interned. Definitions stay lazy: a segment still defines only
+ * the strings its records use. 0 or -1.
  */
-int es_writer_adopt_strings(struct es_writer *w, const struct strtab *t);
+int es_writer_borrow_strings(struct es_writer *w, const struct strtab *t);
 
 /* Interning: a handle >= 1, or 0 on error. A NULL string is handle 0. */
 uint32_t es_writer_string(struct es_writer *w, const char *s, size_t len);

@@ -78,7 +78,7 @@ int idmap_reserve(struct idmap *m, size_t n)
 {
 	size_t ncap = m->slots ? m->mask + 1 : 64;
 
-	while (ncap < n * 2 && ncap <= ((size_t)1 << 33))
+	while (ncap / 4 * 3 < n && ncap <= ((size_t)1 << 33))
 		ncap *= 2;
 	if (ncap > ((size_t)1 << 33))
 		return -1;
@@ -87,8 +87,13 @@ int idmap_reserve(struct idmap *m, size_t n)
 
 int idmap_insert(struct idmap *m, uint64_t h, uint32_t id)
 {
-	/* Keep the load factor at or below 1/2: probes stay short. */
-	if ((m->count + 1) * 2 > m->mask + 1 || !m->slots) {
+	/*
+	 * Keep the load factor at or below 3/4. Slots are 8 bytes, eight to a
+	 * cache line, so even the longer probe sequences of a fuller table
+	 * mostly stay within the line the first slot is in; a sparser table
+	 * would cost more memory than probing saves.
+	 */
+	if (!m->slots || m->count + 1 > (m->mask + 1) / 4 * 3) {
 		size_t ncap = m->slots ? (m->mask + 1) * 2 : 64;
 
 		if (ncap > ((size_t)1 << 33) || rehash(m, ncap) < 0)
@@ -96,22 +101,6 @@ int idmap_insert(struct idmap *m, uint64_t h, uint32_t id)
 	}
 	place(m->slots, m->mask, (h >> 32) << 32 | id);
 	m->count++;
-	return 0;
-}
-
-int idmap_copy(struct idmap *dst, const struct idmap *src)
-{
-	uint64_t *slots = NULL;
-
-	if (src->slots) {
-		if (!(slots = mem_big_alloc(idmap_bytes(src))))
-			return -1;
-		memcpy(slots, src->slots, idmap_bytes(src));
-	}
-	idmap_free(dst);
-	dst->slots = slots;
-	dst->mask = src->mask;
-	dst->count = src->count;
 	return 0;
 }
 

@@ -32,9 +32,6 @@ int idmap_insert(struct idmap *m, uint64_t h, uint32_t id);
 /* Make room for n keys in all, so that inserting them never rehashes. 0 or -1. */
 int idmap_reserve(struct idmap *m, size_t n);
 
-/* Make dst (initialised, its contents dropped) a copy of src. 0 or -1. */
-int idmap_copy(struct idmap *dst, const struct idmap *src);
-
 /* Bytes of memory held. */
 size_t idmap_bytes(const struct idmap *m);
 

@@ -399,7 +399,7 @@ int segmap_emit_init(struct segmap_emit *e, const struct segmap *s, struct es_wr
 	e->s = s;
 	e->w = w;
 	e->mod_h = NULL;
-	if (es_writer_adopt_strings(w, &s->strs) < 0)
+	if (es_writer_borrow_strings(w, &s->strs) < 0)
 		return -1;
 	e->mod_h = calloc(s->nmods + 1, sizeof(uint32_t));
 	return e->mod_h ? 0 : -1;

@@ -159,10 +159,10 @@ int segmap_loss(struct segmap *s, const char *name, uint64_t count);
 /*
  * Global strings and modules written to one output segment, each the first
  * time it is used: the writer's handles, 0 for string 0 or on a write error
- * (the writer then has the error). init gives the writer a copy of the
- * string table (es_writer_adopt_strings), so a string's handle is its global
- * id; it must come before anything is interned in w. 0, or -1 (the
- * writer's error, else out of memory).
+ * (the writer then has the error). init lends the writer the string table
+ * (es_writer_borrow_strings), so a string's handle is its global id: it must
+ * come before anything is interned in w, and the table must not change while
+ * w is in use. 0, or -1 (the writer's error, else out of memory).
  */
 struct segmap_emit {
 	const struct segmap *s;

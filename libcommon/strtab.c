@@ -44,33 +44,6 @@ int strtab_reserve(struct strtab *t, size_t n, size_t bytes)
 	return idmap_reserve(&t->map, t->map.count + n);
 }
 
-int strtab_copy(struct strtab *dst, const struct strtab *src)
-{
-	struct strtab t;
-	void *bytes = NULL, *ents = NULL;
-	int rc;
-
-	strtab_init(&t);
-	rc = mem_big_grow(&bytes, &t.cap, src->used, 1);
-	t.bytes = bytes;
-	if (rc == 0)
-		rc = mem_big_grow(&ents, &t.ents_cap, src->n + 1, sizeof(*t.ents));
-	t.ents = ents;
-	if (rc < 0 || idmap_copy(&t.map, &src->map) < 0) {
-		strtab_free(&t);
-		return -1;
-	}
-	if (src->used)
-		memcpy(t.bytes, src->bytes, src->used);
-	if (src->n)
-		memcpy(t.ents, src->ents, (src->n + 1) * sizeof(*t.ents));
-	t.used = src->used;
-	t.n = src->n;
-	strtab_free(dst);
-	*dst = t;
-	return 0;
-}
-
 uint32_t strtab_append(struct strtab *t, const char *s, size_t len)
 {
 	void *bytes = t->bytes, *ents = t->ents;

@@ -33,9 +33,6 @@ void strtab_reset(struct strtab *t);
  * that adding them never moves the arena or rehashes. 0 or -1. */
 int strtab_reserve(struct strtab *t, size_t n, size_t bytes);
 
-/* Make dst (initialised, its contents dropped) a copy of src: same ids. 0 or -1. */
-int strtab_copy(struct strtab *dst, const struct strtab *src);
-
 /* Id of s[0..len), adding it when new. 0 on allocation failure. */
 uint32_t strtab_intern(struct strtab *t, const char *s, size_t len);
 /* Id of s if present, else 0. */

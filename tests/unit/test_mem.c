@@ -1,13 +1,11 @@
 /*
- * test_mem.c - big blocks (mem_big_alloc, mem_big_grow) and copies of string
- * tables (strtab_copy, which copies its idmap).
+ * test_mem.c - big blocks (mem_big_alloc, mem_big_grow).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
-#include "strtab.h"
 #include "unit.h"
 
 /* Grown one element at a time across MEM_BIG_MIN: values kept, new ones zero. */
@@ -60,42 +58,11 @@ static void test_big_layout(void)
 }
 #endif
 
-static void test_strtab_copy(void)
-{
-	struct strtab a, b;
-	char s[32];
-	uint32_t i;
-	size_t len = 0;
-
-	strtab_init(&a);
-	strtab_init(&b);
-	for (i = 0; i < 5000; i++) {
-		snprintf(s, sizeof(s), "name_%u", i);
-		CHECK_EQ_U64(strtab_intern(&a, s, strlen(s)), i + 1);
-	}
-	CHECK(strtab_intern(&b, "dropped", 7) == 1);
-	CHECK(strtab_copy(&b, &a) == 0);
-	CHECK_EQ_U64(b.n, a.n);
-	CHECK_STR(strtab_get(&b, 4242, &len), "name_4241");
-	CHECK_EQ_U64(len, 9);
-	/* The copy's index finds every string; new ones take the next ids. */
-	CHECK_EQ_U64(strtab_find(&b, "name_0", 6), 1);
-	CHECK_EQ_U64(strtab_intern(&b, "name_4999", 9), 5000);
-	CHECK(strtab_find(&b, "dropped", 7) == 0);
-	CHECK_EQ_U64(strtab_intern(&b, "new", 3), 5001);
-	/* The original is untouched. */
-	CHECK(strtab_find(&a, "new", 3) == 0 && a.n == 5000);
-	strtab_free(&a);
-	CHECK(strtab_copy(&b, &a) == 0 && b.n == 0 && strtab_find(&b, "name_1", 6) == 0);
-	strtab_free(&b);
-}
-
 int main(void)
 {
 	RUN(test_big_grow);
 #ifdef __linux__
 	RUN(test_big_layout);
 #endif
-	RUN(test_strtab_copy);
 	UNIT_END();
 }

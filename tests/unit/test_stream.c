@@ -945,16 +945,17 @@ static void test_async_same_bytes(void)
 }
 
 /*
- * A writer that adopted a string table writes the same bytes as one that
- * interned the strings itself, whatever the table holds besides them; it
- * refuses to adopt once something was interned, and refuses an over-long
- * string in the table.
+ * A writer that borrowed a string table writes the same bytes as one that
+ * interned the strings itself, whatever the table holds besides them, and
+ * strings it is given later find the table's or get new handles; it refuses
+ * to borrow once something was interned, and refuses an over-long string in
+ * the table.
  */
-static struct buf adopted_stream(const struct strtab *t)
+static struct buf borrowed_stream(const struct strtab *t)
 {
 	struct tm_err err = { 0, "" };
 	FILE *f = tmpfile();
-	struct es_writer *w = es_writer_new(fileno(f), "adopt", NULL, &err);
+	struct es_writer *w = es_writer_new(fileno(f), "borrow", NULL, &err);
 	struct es_header h;
 	struct es_module m;
 	struct es_node n;
@@ -966,8 +967,10 @@ static struct buf adopted_stream(const struct strtab *t)
 	memset(&m, 0, sizeof(m));
 	h.producer = "t";
 	m.name = "libm.so";
-	if (t)
-		CHECK(es_writer_adopt_strings(w, t) == 0);
+	if (t) {
+		CHECK(es_writer_borrow_strings(w, t) == 0);
+		CHECK(es_writer_cstring(w, "fn_5") == strtab_find(t, "fn_5", 4));
+	}
 	CHECK(es_writer_begin(w, &h) == 0);
 	for (i = 0; i < 1000; i++) {
 		char sym[32];
@@ -991,7 +994,7 @@ static struct buf adopted_stream(const struct strtab *t)
 	return b;
 }
 
-static void test_writer_adopts_strings(void)
+static void test_writer_borrows_strings(void)
 {
 	struct tm_err err = { 0, "" };
 	struct strtab t;
@@ -1009,23 +1012,23 @@ static void test_writer_adopts_strings(void)
 		if (i % 100 == 0)
 			CHECK(strtab_intern(&t, sym + 1, strlen(sym + 1)) != 0);
 	}
-	a = adopted_stream(NULL);
-	b = adopted_stream(&t);
+	a = borrowed_stream(NULL);
+	b = borrowed_stream(&t);
 	CHECK(a.len > 0 && a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
 	free(a.p);
 	free(b.p);
 
-	w = es_writer_new(-1, "adopt", NULL, &err);
+	w = es_writer_new(-1, "borrow", NULL, &err);
 	CHECK(es_writer_cstring(w, "x") != 0);
-	CHECK(es_writer_adopt_strings(w, &t) < 0 && strstr(err.msg, "after interning"));
+	CHECK(es_writer_borrow_strings(w, &t) < 0 && strstr(err.msg, "after interning"));
 	es_writer_free(w);
 
 	tm_err_clear(&err);
 	big = calloc(1, (size_t)ES_STRING_MAX + 2);
 	memset(big, 'a', (size_t)ES_STRING_MAX + 1);
 	CHECK(strtab_intern(&t, big, (size_t)ES_STRING_MAX + 1) != 0);
-	w = es_writer_new(-1, "adopt", NULL, &err);
-	CHECK(es_writer_adopt_strings(w, &t) < 0 && err.code == TM_EXIT_DATA &&
+	w = es_writer_new(-1, "borrow", NULL, &err);
+	CHECK(es_writer_borrow_strings(w, &t) < 0 && err.code == TM_EXIT_DATA &&
 	    strstr(err.msg, "exceeds"));
 	es_writer_free(w);
 	free(big);
@@ -1054,6 +1057,6 @@ int main(void)
 	RUN(test_build_id_forms);
 	RUN(test_writer_rejects);
 	RUN(test_async_same_bytes);
-	RUN(test_writer_adopts_strings);
+	RUN(test_writer_borrows_strings);
 	UNIT_END();
 }
