@@ -1753,20 +1753,28 @@ int merge_finish(struct merge *m)
 	if (resolve_runtime(m, &j) < 0)
 		goto out;
 	bind_modules(m, &j);
-	if (pick_default_module(m) < 0 || build_nodes(m, &j) < 0 || renumber(m, &j) < 0 ||
-	    build_edges(m, &j) < 0)
+	if (pick_default_module(m) < 0 || build_nodes(m, &j) < 0 || find_entries(m, &ent, &nent) < 0)
+		goto out;
+	/*
+	 * Nothing is looked up by name or probed any more: the static graph's
+	 * indices and the runtime edges' index go now, so that the join's big
+	 * arrays reuse memory this process already touched.
+	 */
+	sgraph_drop_lookup(m->g);
+	if (m->slots)
+		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
+	m->slots = NULL;
+	m->mask = 0;
+	if (renumber(m, &j) < 0 || build_edges(m, &j) < 0)
 		goto out;
 	m->finished = 1;	/* merge_find() works from here on */
 	/* The runtime edge table has been folded into the merged edges. */
 	if (m->re)
 		mem_big_free(m->re, m->re_cap * sizeof(*m->re));
-	if (m->slots)
-		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
 	m->re = NULL;
-	m->slots = NULL;
-	m->re_cap = m->mask = 0;
-	if (adjacency(m) < 0 || collect_aliases(m, &j) < 0 || find_entries(m, &ent, &nent) < 0 ||
-	    static_reach(m, &j, ent, nent) < 0 || mark_entries(m, &j, ent, nent) < 0)
+	m->re_cap = 0;
+	if (adjacency(m) < 0 || collect_aliases(m, &j) < 0 || static_reach(m, &j, ent, nent) < 0 ||
+	    mark_entries(m, &j, ent, nent) < 0)
 		goto out;
 	classify(m, &j);
 	m->st.nodes = m->nnodes;

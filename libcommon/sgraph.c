@@ -252,6 +252,17 @@ static void sg_free_adjacency(struct sgraph *g)
 	g->finished = 0;
 }
 
+void sgraph_drop_lookup(struct sgraph *g)
+{
+	struct idmap *tabs[] = { &g->str_tab, &g->node_tab, &g->name_tab, &g->base_tab,
+		&g->pair_tab, &g->edge_tab, &g->isite_tab };
+
+	for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+		g->bytes -= idmap_bytes(tabs[i]);
+		idmap_free(tabs[i]);
+	}
+}
+
 void sgraph_free(struct sgraph *g)
 {
 	if (!g)

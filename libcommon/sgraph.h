@@ -138,6 +138,14 @@ void sgraph_set_stack(struct sgraph *g, uint32_t node, uint32_t bytes);
  */
 int sgraph_finish(struct sgraph *g);
 
+/*
+ * Free the hash indices behind lookups by name and edge de-duplication (a
+ * third of a large graph's memory) once they are no longer needed: after
+ * this, only the accessors by id and the adjacency of sgraph_finish() work;
+ * nothing may be added or looked up.
+ */
+void sgraph_drop_lookup(struct sgraph *g);
+
 /* After sgraph_finish(): edge ids out of / into a node, in insertion order,
  * and the indices of its indirect call sites. *n gets the count. */
 const uint32_t *sgraph_out(const struct sgraph *g, uint32_t node, size_t *n);
