@@ -1143,6 +1143,8 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 		if (sort_runs(d, &o) < 0 || merge_runs(d, &m) < 0)
 			goto out;
 	} else {
+		/* Nothing is probed any more: the index's memory goes to the output. */
+		free_slots(d);
 		to_ranks(&o, d->e, d->n);
 		sort_edges(d->e, d->n);
 		for (i = 0; i < d->n; i++)
