@@ -43,7 +43,8 @@ struct sgraph {
 
 	struct sg_edge *edges;
 	size_t nedges, edges_cap;
-	struct idmap pair_tab;   /* (caller, callee) -> first edge */
+	struct idmap pair_tab;   /* (caller, callee) -> first edge, for sgraph_find_edge */
+	size_t npaired;          /* edges linked into pair_tab and the next_pair chains */
 	struct idmap edge_tab;   /* (caller, callee, site) -> edge */
 
 	struct sg_isite *isites;
@@ -459,26 +460,46 @@ uint32_t sgraph_add_edge(struct sgraph *g, uint32_t caller, uint32_t callee,
 		return SG_NONE;
 	if (sg_vec_grow(g, (void **)&g->edges, &g->edges_cap, g->nedges + 1, sizeof *g->edges))
 		return SG_NONE;
-	uint32_t head = sg_find(g, &g->pair_tab, hp, sg_pair_eq, &k);
 	id = (uint32_t)g->nedges;
 	g->edges[id] = (struct sg_edge){ caller, callee, *site, SG_NONE };
 	if (sg_insert(g, &g->edge_tab, he, id))
 		return SG_NONE;
-	if (head == SG_NONE) {
-		if (sg_insert(g, &g->pair_tab, hp, id))
-			return SG_NONE;
-	} else {
-		g->edges[id].next_pair = g->edges[head].next_pair;
-		g->edges[head].next_pair = id;
-	}
 	g->nedges++;
 	g->finished = 0;
 	return id;
 }
 
-uint32_t sgraph_find_edge(const struct sgraph *g, uint32_t caller, uint32_t callee)
+/*
+ * The pair index is only built for lookups by pair, when one is asked for:
+ * importers and the merge never need it, and for a graph of a million edges
+ * it would cost a probe per edge and 16 MiB.
+ */
+static int sg_link_pairs(struct sgraph *g)
+{
+	for (; g->npaired < g->nedges; g->npaired++) {
+		uint32_t id = (uint32_t)g->npaired;
+		struct sg_edge *e = &g->edges[id];
+		struct sg_edgekey k = { e->caller, e->callee, NULL };
+		uint64_t hp = sg_hash2(e->caller, e->callee);
+		uint32_t head = sg_find(g, &g->pair_tab, hp, sg_pair_eq, &k);
+
+		if (head == SG_NONE) {
+			if (sg_insert(g, &g->pair_tab, hp, id))
+				return -1;
+		} else {
+			e->next_pair = g->edges[head].next_pair;
+			g->edges[head].next_pair = id;
+		}
+	}
+	return 0;
+}
+
+uint32_t sgraph_find_edge(struct sgraph *g, uint32_t caller, uint32_t callee)
 {
 	struct sg_edgekey k = { caller, callee, NULL };
+
+	if (sg_link_pairs(g) < 0)
+		return SG_NONE;
 	return sg_find(g, &g->pair_tab, sg_hash2(caller, callee), sg_pair_eq, &k);
 }
 

@@ -115,8 +115,12 @@ uint32_t sgraph_add_edge(struct sgraph *g, uint32_t caller, uint32_t callee,
 /* Record an indirect call site of caller (deduplicated) and flag the caller. */
 uint32_t sgraph_add_isite(struct sgraph *g, uint32_t caller, const struct sg_loc *site);
 
-/* First edge caller -> callee (others follow through next_pair), or SG_NONE. */
-uint32_t sgraph_find_edge(const struct sgraph *g, uint32_t caller, uint32_t callee);
+/*
+ * First edge caller -> callee (others follow through next_pair), or SG_NONE
+ * (also on allocation failure). The pair index behind it is built at the
+ * first call, and extended to edges added since at later ones.
+ */
+uint32_t sgraph_find_edge(struct sgraph *g, uint32_t caller, uint32_t callee);
 
 size_t sgraph_node_count(const struct sgraph *g);
 size_t sgraph_edge_count(const struct sgraph *g);
