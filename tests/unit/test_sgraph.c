@@ -127,6 +127,21 @@ static void test_edges_and_sites(void)
 	CHECK_EQ_U64(lines, 21);
 	CHECK_EQ_U64(sgraph_find_edge(g, c, a), SG_NONE);
 
+	/* Edges added after a lookup join their pair's chain at the next one. */
+	struct sg_loc s3 = { f, 12, 0 };
+	uint32_t e5 = sgraph_add_edge(g, a, b, &s3);
+	uint32_t e6 = sgraph_add_edge(g, c, a, NULL);
+	CHECK_EQ_U64(sgraph_find_edge(g, c, a), e6);
+	e = sgraph_edges(g);
+	n = lines = 0;
+	for (uint32_t i = sgraph_find_edge(g, a, b); i != SG_NONE; i = e[i].next_pair) {
+		n++;
+		lines += (int)e[i].site.line;
+	}
+	CHECK_EQ_U64(n, 4);
+	CHECK_EQ_U64(lines, 33);
+	CHECK(e5 != SG_NONE);
+
 	uint32_t i1 = sgraph_add_isite(g, c, &s1);
 	CHECK_EQ_U64(sgraph_add_isite(g, c, &s1), i1);
 	uint32_t i2 = sgraph_add_isite(g, c, &s2);
@@ -135,6 +150,15 @@ static void test_edges_and_sites(void)
 	CHECK(sgraph_nodes(g)[c].flags & SG_NODE_INDIRECT);
 	CHECK(!(sgraph_nodes(g)[a].flags & SG_NODE_INDIRECT));
 	CHECK_EQ_U64(sgraph_isites(g)[i2].site.line, 11);
+
+	/* Without the lookup indices, what is reached by id still works. */
+	size_t nout = 0;
+	CHECK(sgraph_finish(g) == 0);
+	sgraph_drop_lookup(g);
+	CHECK(sgraph_out(g, a, &nout) != NULL);
+	CHECK_EQ_U64(nout, 4);
+	CHECK_STR(sgraph_str(g, f), "x.c");
+	CHECK_EQ_U64(sgraph_edges(g)[e6].caller, c);
 	sgraph_free(g);
 }
 
