@@ -1109,14 +1109,26 @@ static uint32_t new_node(struct merge *m)
 	return (uint32_t)++m->nnodes;
 }
 
+/* The merged string of static string id, through a per-id cache (0 = not yet). */
+static uint32_t static_str(struct merge *m, uint32_t *cache, uint32_t id)
+{
+	if (!cache[id])
+		cache[id] = intern_c(m, sgraph_str(m->g, id));
+	return cache[id];
+}
+
 /* Merged nodes: every static node (id = static id + 1), then unmatched runtime nodes. */
 static int build_nodes(struct merge *m, struct join *j)
 {
 	const struct sg_node *sn = sgraph_nodes(m->g);
 	size_t ns = sgraph_node_count(m->g), i;
 	uint8_t *rebound = NULL;
+	/* Many static functions share a file: each file is interned once. */
+	uint32_t *str_of = calloc(sgraph_str_count(m->g), sizeof(*str_of));
 	char buf[4096];
 
+	if (!str_of)
+		return nomem(m);
 	for (i = 0; i < ns; i++) {
 		const struct sg_node *s = &sn[i];
 		uint32_t id = new_node(m);
@@ -1124,21 +1136,21 @@ static int build_nodes(struct merge *m, struct join *j)
 		size_t len;
 
 		if (!id)
-			return -1;
+			goto fail;
 		n = &m->nodes[id];
 		n->sg = (uint32_t)i;
 		n->module = home_of(m, (uint32_t)i) ? home_of(m, (uint32_t)i) : m->default_mod;
-		if (s->file)
+		if (s->file) {
 			len = (size_t)snprintf(buf, sizeof(buf), "%s:%s", sgraph_str(m->g, s->file),
 			    sgraph_str(m->g, s->name));
-		else
-			len = (size_t)snprintf(buf, sizeof(buf), "%s", sgraph_str(m->g, s->name));
-		if (len >= sizeof(buf))
-			len = sizeof(buf) - 1;
-		if (!(n->symbol = intern(m, buf, len)))
-			return -1;
-		if (s->loc.file && !(n->file = intern_c(m, sgraph_str(m->g, s->loc.file))))
-			return -1;
+			if (len >= sizeof(buf))
+				len = sizeof(buf) - 1;
+			n->symbol = intern(m, buf, len);
+		} else {
+			n->symbol = static_str(m, str_of, s->name);
+		}
+		if (!n->symbol || (s->loc.file && !(n->file = static_str(m, str_of, s->loc.file))))
+			goto fail;
 		n->line = s->loc.line;
 		n->in_static = 1;
 		if (s->flags & SG_NODE_EXTERNAL)
@@ -1148,6 +1160,7 @@ static int build_nodes(struct merge *m, struct join *j)
 		if (s->flags & SG_NODE_INDIRECT)
 			n->flags |= ES_NODE_INDIRECT_SITE;
 	}
+	free(str_of);
 	rebound = calloc(ns + 1, 1);
 	if (!rebound)
 		return nomem(m);
@@ -1203,6 +1216,9 @@ static int build_nodes(struct merge *m, struct join *j)
 	}
 	free(rebound);
 	return 0;
+fail:
+	free(str_of);
+	return -1;
 }
 
 /* A sort key of the merged edge build: (caller, callee), then input order. */

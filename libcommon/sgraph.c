@@ -209,6 +209,11 @@ uint32_t sgraph_intern(struct sgraph *g, const char *s, size_t len)
 	return id;
 }
 
+size_t sgraph_str_count(const struct sgraph *g)
+{
+	return g->nstrs;
+}
+
 const char *sgraph_str(const struct sgraph *g, uint32_t id)
 {
 	if (id >= g->nstrs)

@@ -123,6 +123,8 @@ uint32_t sgraph_add_isite(struct sgraph *g, uint32_t caller, const struct sg_loc
 uint32_t sgraph_find_edge(struct sgraph *g, uint32_t caller, uint32_t callee);
 
 size_t sgraph_node_count(const struct sgraph *g);
+/* String ids are below this. */
+size_t sgraph_str_count(const struct sgraph *g);
 size_t sgraph_edge_count(const struct sgraph *g);
 size_t sgraph_isite_count(const struct sgraph *g);
 /* The arrays; valid until the next addition. */
