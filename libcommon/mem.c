@@ -10,6 +10,19 @@
 #include <sys/mman.h>
 #endif
 
+/* The capacity an array of cap elements grows to for need (doubling), 0 on overflow. */
+static size_t grown_cap(size_t cap, size_t need, size_t elsize)
+{
+	size_t ncap = cap ? cap : 16;
+
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return 0;
+		ncap *= 2;
+	}
+	return elsize && ncap > SIZE_MAX / elsize ? 0 : ncap;
+}
+
 int mem_grow(void **p, size_t *cap, size_t need, size_t elsize)
 {
 	size_t ncap;
@@ -17,13 +30,7 @@ int mem_grow(void **p, size_t *cap, size_t need, size_t elsize)
 
 	if (need <= *cap)
 		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2)
-			return -1;
-		ncap *= 2;
-	}
-	if (elsize && ncap > SIZE_MAX / elsize)
+	if (!(ncap = grown_cap(*cap, need, elsize)))
 		return -1;
 	np = realloc(*p, ncap * elsize);
 	if (!np)
@@ -138,13 +145,7 @@ int mem_big_grow(void **p, size_t *cap, size_t need, size_t elsize)
 
 	if (need <= *cap)
 		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2)
-			return -1;
-		ncap *= 2;
-	}
-	if (elsize && ncap > SIZE_MAX / elsize)
+	if (!(ncap = grown_cap(*cap, need, elsize)))
 		return -1;
 #ifdef __linux__
 	if (old >= MEM_BIG_MIN) {
