@@ -35,11 +35,20 @@ struct dctx {
 	uint64_t cgroup;
 };
 
+/*
+ * An edge entry: 48 bytes, with context and window folded into one slice id
+ * so that the key takes three words.
+ */
 struct dedge {
-	uint32_t caller, callee, ctx, win;
+	uint32_t caller, callee, slice, evidence;
 	uint64_t count, first, last;
-	uint32_t evidence, site;
+	uint32_t site;
 	uint8_t confidence, edge_class, conflict, resolution;
+};
+
+/* A (context, window) pair; slice 0 is (0, 0). */
+struct dslice {
+	uint32_t ctx, win;
 };
 
 struct dcov {
@@ -71,6 +80,9 @@ struct dedup {
 	uint64_t *wins;			/* window starts, [0] unused */
 	size_t nwins, wins_cap;
 	struct idmap winmap;
+	struct dslice *slices;		/* [1..nslices] */
+	size_t nslices, slices_cap;
+	struct idmap slicemap;
 
 	struct dedge *e;		/* entries */
 	size_t n, cap;
@@ -98,6 +110,8 @@ struct dedup {
 	uint64_t seg_start;
 	uint64_t last_wstart;
 	uint32_t last_win;
+	struct dslice last_pair;
+	uint32_t last_slice;
 };
 
 static int nomem(struct dedup *d)
@@ -291,21 +305,57 @@ static uint32_t window_of(struct dedup *d, const struct es_reader *r, const stru
 	return id;
 }
 
+static int slice_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct dslice *a = &((const struct dedup *)ctx)->slices[id], *b = key;
+
+	return a->ctx == b->ctx && a->win == b->win;
+}
+
+/* The slice of a (context, window) pair (UINT32_MAX on error). */
+static uint32_t slice_of(struct dedup *d, uint32_t ctx, uint32_t win)
+{
+	struct dslice k = { ctx, win };
+	uint64_t h;
+	uint32_t id;
+	void *p;
+
+	if (!ctx && !win)
+		return 0;
+	if (d->last_slice && ctx == d->last_pair.ctx && win == d->last_pair.win)
+		return d->last_slice;
+	h = mem_hash_u64(0x5c, (uint64_t)ctx << 32 | win);
+	id = idmap_find(&d->slicemap, h, slice_eq, d, &k);
+	if (!id) {
+		p = d->slices;
+		if (mem_grow(&p, &d->slices_cap, d->nslices + 2, sizeof(*d->slices)) < 0)
+			return nomem(d), UINT32_MAX;
+		d->slices = p;
+		d->slices[++d->nslices] = k;
+		id = (uint32_t)d->nslices;
+		if (idmap_insert(&d->slicemap, h, id) < 0)
+			return nomem(d), UINT32_MAX;
+	}
+	d->last_pair = k;
+	d->last_slice = id;
+	return id;
+}
+
 /* ---- the edge table ---- */
 
-static inline uint64_t edge_hash(uint32_t a, uint32_t b, uint32_t c, uint32_t w)
+static inline uint64_t edge_hash(uint32_t a, uint32_t b, uint32_t slice)
 {
 	uint64_t x = ((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ull;
-	uint64_t y = ((uint64_t)c << 32 | w) * 0xc2b2ae3d27d4eb4full;
+	uint64_t y = (uint64_t)slice * 0xc2b2ae3d27d4eb4full;
 
 	x ^= y + (x >> 29);
 	x *= 0xbf58476d1ce4e5b9ull;
 	return x ^ (x >> 32);
 }
 
-static inline int key_eq(const struct dedge *e, uint32_t a, uint32_t b, uint32_t c, uint32_t w)
+static inline int key_eq(const struct dedge *e, const struct dedge *k)
 {
-	return e->caller == a && e->callee == b && e->ctx == c && e->win == w;
+	return e->caller == k->caller && e->callee == k->callee && e->slice == k->slice;
 }
 
 static size_t table_bytes(const struct dedup *d)
@@ -332,25 +382,30 @@ static int entries_reserve(struct dedup *d, size_t need)
 	return 0;
 }
 
+/*
+ * Double the index in place (mem_big_grow moves its huge pages, nothing is
+ * copied) and rebuild it from the entries: only the added half is new memory,
+ * and the old and new indices never coexist.
+ */
 static int index_grow(struct dedup *d)
 {
-	size_t ncap = d->slots ? (d->mask + 1) * 2 : 1024, i;
-	uint64_t *ns = mem_big_alloc(ncap * sizeof(*ns));
+	size_t old = d->slots ? d->mask + 1 : 0, cap = old, i;
+	void *p = d->slots;
 
-	if (!ns)
+	if (mem_big_grow(&p, &cap, old ? old * 2 : 1024, sizeof(*d->slots)) < 0)
 		return nomem(d);
+	d->slots = p;
+	d->mask = cap - 1;
+	memset(d->slots, 0, old * sizeof(*d->slots));
 	for (i = 0; i < d->n; i++) {
 		const struct dedge *x = &d->e[i];
-		uint64_t h = edge_hash(x->caller, x->callee, x->ctx, x->win);
-		size_t pos = h & (ncap - 1);
+		uint64_t h = edge_hash(x->caller, x->callee, x->slice);
+		size_t pos = h & d->mask;
 
-		while (ns[pos])
-			pos = (pos + 1) & (ncap - 1);
-		ns[pos] = (h >> 32) << 32 | (uint64_t)(i + 1);
+		while (d->slots[pos])
+			pos = (pos + 1) & d->mask;
+		d->slots[pos] = (h >> 32) << 32 | (uint64_t)(i + 1);
 	}
-	free_slots(d);
-	d->slots = ns;
-	d->mask = ncap - 1;
 	return 0;
 }
 
@@ -487,7 +542,7 @@ static inline int probe(struct dedup *d, const struct dedge *k, uint64_t h)
 			uint64_t s = d->slots[pos];
 			struct dedge *t = &d->e[(uint32_t)s - 1];
 
-			if ((uint32_t)(s >> 32) == tag && key_eq(t, k->caller, k->callee, k->ctx, k->win)) {
+			if ((uint32_t)(s >> 32) == tag && key_eq(t, k)) {
 				fold(d, t, k);
 				return 0;
 			}
@@ -509,6 +564,7 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 {
 	struct dedge x[CHUNK];
 	uint64_t h[CHUNK];
+	uint32_t ctx, win;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -517,11 +573,13 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 
 		k->caller = map_node(d, r, e->caller);
 		k->callee = map_node(d, r, e->callee);
-		k->ctx = map_ctx(d, r, e->ctx);
-		k->win = window_of(d, r, e);
+		ctx = map_ctx(d, r, e->ctx);
+		win = window_of(d, r, e);
+		if (ctx == UINT32_MAX || win == UINT32_MAX)
+			return -1;
+		k->slice = slice_of(d, ctx, win);
 		k->site = e->site ? map_string(d, r, e->site) : 0;
-		if (!k->caller || !k->callee || k->ctx == UINT32_MAX || k->win == UINT32_MAX ||
-		    k->site == UINT32_MAX)
+		if (!k->caller || !k->callee || k->slice == UINT32_MAX || k->site == UINT32_MAX)
 			return -1;
 		k->count = e->count;
 		k->first = e->first_ns;
@@ -531,7 +589,7 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 		k->edge_class = e->edge_class;
 		k->conflict = e->conflict;
 		k->resolution = e->resolution;
-		h[i] = edge_hash(k->caller, k->callee, k->ctx, k->win);
+		h[i] = edge_hash(k->caller, k->callee, k->slice);
 	}
 	for (i = 0; i < n + SLOT_AHEAD; i++) {
 		if (d->slots && i < n)
@@ -690,10 +748,40 @@ static int ctx_cmp(const struct dedup *d, uint32_t a, uint32_t b)
 	return 0;
 }
 
-enum { SORT_CTXS, SORT_WINS };
+/* Ranks (1-based, 0 for id 0) and their inverses, the output order. */
+struct order {
+	uint32_t *node_rank, *node_of;
+	uint32_t *ctx_rank, *ctx_of;
+	uint32_t *win_rank;
+	uint32_t *slice_rank, *slice_of;
+};
 
-/* Bottom-up merge sort of ids 1..n (contexts or windows); returns rank[id] (1-based). */
-static uint32_t *ranks(struct dedup *d, int what, size_t n, uint32_t **order_out)
+enum { SORT_CTXS, SORT_WINS, SORT_SLICES };
+
+/* Slices are ordered by context, then window: they need those ranks first. */
+static int id_cmp(const struct dedup *d, const struct order *o, int what, uint32_t a, uint32_t b)
+{
+	const struct dslice *x, *y;
+
+	switch (what) {
+	case SORT_CTXS:
+		return ctx_cmp(d, a, b);
+	case SORT_WINS:
+		return d->wins[a] < d->wins[b] ? -1 : d->wins[a] > d->wins[b];
+	default:
+		x = &d->slices[a];
+		y = &d->slices[b];
+		if (x->ctx != y->ctx)
+			return o->ctx_rank[x->ctx] < o->ctx_rank[y->ctx] ? -1 : 1;
+		return o->win_rank[x->win] < o->win_rank[y->win] ? -1 : o->win_rank[x->win] > o->win_rank[y->win];
+	}
+}
+
+/*
+ * Bottom-up merge sort of ids 1..n; returns rank[id] (1-based) and, unless
+ * order_out is NULL, order[rank] = id.
+ */
+static uint32_t *ranks(struct dedup *d, const struct order *o, int what, size_t n, uint32_t **order_out)
 {
 	uint32_t *a = malloc((n + 1) * sizeof(*a)), *b = malloc((n + 1) * sizeof(*b));
 	uint32_t *rank = calloc(n + 1, sizeof(*rank));
@@ -711,21 +799,17 @@ static uint32_t *ranks(struct dedup *d, int what, size_t n, uint32_t **order_out
 	for (width = 1; width < n; width *= 2) {
 		for (i = 0; i < n; i += 2 * width) {
 			size_t l = i, m = i + width < n ? i + width : n, h = i + 2 * width < n ? i + 2 * width : n;
-			size_t p = l, q = m, o = l;
+			size_t p = l, q = m, t = l;
 
 			while (p < m && q < h) {
-				int c;
+				int c = id_cmp(d, o, what, a[p], a[q]);
 
-				if (what == SORT_CTXS)
-					c = ctx_cmp(d, a[p], a[q]);
-				else
-					c = d->wins[a[p]] < d->wins[a[q]] ? -1 : d->wins[a[p]] > d->wins[a[q]];
-				b[o++] = c <= 0 ? a[p++] : a[q++];
+				b[t++] = c <= 0 ? a[p++] : a[q++];
 			}
 			while (p < m)
-				b[o++] = a[p++];
+				b[t++] = a[p++];
 			while (q < h)
-				b[o++] = a[q++];
+				b[t++] = a[q++];
 		}
 		{
 			uint32_t *t = a;
@@ -736,10 +820,13 @@ static uint32_t *ranks(struct dedup *d, int what, size_t n, uint32_t **order_out
 	}
 	for (i = 0; i < n; i++)
 		rank[a[i]] = (uint32_t)(i + 1);
-	/* order[rank] = id, 1-based. */
+	free(b);
+	if (!order_out) {
+		free(a);
+		return rank;
+	}
 	memmove(a + 1, a, n * sizeof(*a));
 	a[0] = 0;
-	free(b);
 	*order_out = a;
 	return rank;
 }
@@ -750,10 +837,8 @@ static inline int edge_key_cmp(const struct dedge *x, const struct dedge *y)
 		return x->caller < y->caller ? -1 : 1;
 	if (x->callee != y->callee)
 		return x->callee < y->callee ? -1 : 1;
-	if (x->ctx != y->ctx)
-		return x->ctx < y->ctx ? -1 : 1;
-	if (x->win != y->win)
-		return x->win < y->win ? -1 : 1;
+	if (x->slice != y->slice)
+		return x->slice < y->slice ? -1 : 1;
 	return 0;
 }
 
@@ -812,12 +897,6 @@ static void sort_edges(struct dedge *e, size_t n)
 	}
 }
 
-struct order {
-	uint32_t *node_rank, *node_of;
-	uint32_t *ctx_rank, *ctx_of;
-	uint32_t *win_rank, *win_of;
-};
-
 static void to_ranks(const struct order *o, struct dedge *e, size_t n)
 {
 	size_t i;
@@ -825,8 +904,7 @@ static void to_ranks(const struct order *o, struct dedge *e, size_t n)
 	for (i = 0; i < n; i++) {
 		e[i].caller = o->node_rank[e[i].caller];
 		e[i].callee = o->node_rank[e[i].callee];
-		e[i].ctx = e[i].ctx ? o->ctx_rank[e[i].ctx] : 0;
-		e[i].win = e[i].win ? o->win_rank[e[i].win] : 0;
+		e[i].slice = o->slice_rank[e[i].slice];
 	}
 }
 
@@ -868,13 +946,10 @@ static uint32_t out_node(struct emitter *m, uint32_t rank)
 	return m->node_h[id];
 }
 
-static uint32_t out_ctx(struct emitter *m, uint32_t rank)
+static uint32_t out_ctx(struct emitter *m, uint32_t id)
 {
-	uint32_t id;
-
-	if (!rank)
+	if (!id)
 		return 0;
-	id = m->o->ctx_of[rank];
 	if (!m->ctx_h[id]) {
 		const struct dctx *c = &m->d->ctxs[id];
 		struct es_context v;
@@ -892,14 +967,18 @@ static uint32_t out_ctx(struct emitter *m, uint32_t rank)
 
 static int emit_one(struct emitter *m, const struct dedge *x)
 {
+	uint32_t slice = m->o->slice_of[x->slice];
+	struct dslice sl = { 0, 0 };
 	struct es_edge e;
 
+	if (slice)
+		sl = m->d->slices[slice];
 	memset(&e, 0, sizeof(e));
 	e.caller = out_node(m, x->caller);
 	e.callee = out_node(m, x->callee);
-	e.ctx = out_ctx(m, x->ctx);
-	if (x->win) {
-		uint32_t id = m->o->win_of[x->win];
+	e.ctx = out_ctx(m, sl.ctx);
+	if (sl.win) {
+		uint32_t id = sl.win;
 
 		if (!m->win_h[id]) {
 			uint64_t start = m->d->wins[id], end = start + m->d->o.window_ns;
@@ -1067,7 +1146,7 @@ static int emit_coverage(struct emitter *m)
 		}
 		memset(&c, 0, sizeof(c));
 		c.node = out_node(m, cur.node);
-		c.ctx = out_ctx(m, cur.ctx);
+		c.ctx = out_ctx(m, m->o->ctx_of[cur.ctx]);
 		c.method = cur.method;
 		c.start_ns = cur.start;
 		c.end_ns = cur.end;
@@ -1096,8 +1175,9 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 		nomem(d);
 		goto out;
 	}
-	o.ctx_rank = ranks(d, SORT_CTXS, d->nctxs, &o.ctx_of);
-	o.win_rank = o.ctx_rank ? ranks(d, SORT_WINS, d->nwins, &o.win_of) : NULL;
+	o.ctx_rank = ranks(d, &o, SORT_CTXS, d->nctxs, &o.ctx_of);
+	o.win_rank = o.ctx_rank ? ranks(d, &o, SORT_WINS, d->nwins, NULL) : NULL;
+	o.slice_rank = o.win_rank ? ranks(d, &o, SORT_SLICES, d->nslices, &o.slice_of) : NULL;
 	m.d = d;
 	m.o = &o;
 	m.w = w;
@@ -1105,7 +1185,7 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	m.ctx_h = calloc(d->nctxs + 1, sizeof(uint32_t));
 	m.win_h = calloc(d->nwins + 1, sizeof(uint32_t));
 	m.mod_h = calloc(d->sm.nmods + 1, sizeof(uint32_t));
-	if (!o.win_rank || !m.node_h || !m.ctx_h || !m.win_h || !m.mod_h) {
+	if (!o.slice_rank || !m.node_h || !m.ctx_h || !m.win_h || !m.mod_h) {
 		nomem(d);
 		goto out;
 	}
@@ -1169,7 +1249,8 @@ out:
 	free(o.ctx_rank);
 	free(o.ctx_of);
 	free(o.win_rank);
-	free(o.win_of);
+	free(o.slice_rank);
+	free(o.slice_of);
 	free(m.node_h);
 	free(m.ctx_h);
 	free(m.win_h);
@@ -1192,6 +1273,7 @@ struct dedup *dedup_new(const struct dedup_opts *opts, struct tm_err *err)
 	segmap_init(&d->sm);
 	idmap_init(&d->ctxmap);
 	idmap_init(&d->winmap);
+	idmap_init(&d->slicemap);
 	idmap_init(&d->covmap);
 	return d;
 }
@@ -1208,8 +1290,10 @@ void dedup_free(struct dedup *d)
 	segmap_free(&d->sm);
 	free(d->ctxs);
 	free(d->wins);
+	free(d->slices);
 	idmap_free(&d->ctxmap);
 	idmap_free(&d->winmap);
+	idmap_free(&d->slicemap);
 	idmap_free(&d->covmap);
 	mem_big_free(d->e, d->cap * sizeof(*d->e));
 	free_slots(d);

@@ -621,7 +621,7 @@ EOF
 
 @test "--max-memory 1M with --window 5m --by pid: same output as in memory; stdin input" {
 	mkdir tmp
-	cat "$FX/g1.es" "$FX/g2.es" >in.es
+	cat "$FX/g1.es" "$FX/big.es" "$FX/g2.es" >in.es
 	dd_to mem.es --window 5m --by pid in.es
 	run -0 --separate-stderr env TMPDIR="$PWD/tmp" "$DEDUP" --max-memory 1M --window 5m --by pid -v -o spill.es - <in.es
 	[[ $stderr =~ ,\ ([1-9][0-9]*)\ spills ]] || fail "no spills: $stderr"
