@@ -1171,6 +1171,10 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	memset(&m, 0, sizeof(m));
 	if (d->err->code)
 		return -1;
+	/* Nothing is probed any more: the index's memory goes to the output. */
+	if (d->nruns && spill(d) < 0)
+		return -1;
+	free_slots(d);
 	if (segmap_node_ranks(&d->sm, &o.node_rank, &o.node_of) < 0) {
 		nomem(d);
 		goto out;
@@ -1217,14 +1221,9 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 		goto out;
 
 	if (d->nruns) {
-		if (spill(d) < 0)
-			goto out;
-		free_slots(d);
 		if (sort_runs(d, &o) < 0 || merge_runs(d, &m) < 0)
 			goto out;
 	} else {
-		/* Nothing is probed any more: the index's memory goes to the output. */
-		free_slots(d);
 		to_ranks(&o, d->e, d->n);
 		sort_edges(d->e, d->n);
 		for (i = 0; i < d->n; i++)

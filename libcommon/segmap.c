@@ -305,30 +305,61 @@ int segmap_node_cmp(const struct segmap *s, uint32_t a, uint32_t b)
 	return 0;
 }
 
-int segmap_node_ranks(const struct segmap *s, uint32_t **rank_out, uint32_t **order_out)
-{
-	size_t n = s->nnodes, width, i;
-	uint32_t *a = malloc((n + 1) * sizeof(*a)), *b = malloc((n + 1) * sizeof(*b));
-	uint32_t *rank = calloc(n + 1, sizeof(*rank));
+/*
+ * A node's sort key: what segmap_node_cmp looks at first, gathered once so
+ * that most comparisons read two keys side by side instead of following the
+ * node, its module and its symbol's string entry.
+ */
+struct node_key {
+	uint32_t mrank;			/* module rank */
+	uint32_t id;
+	const char *sym;		/* NULL when unsymbolized */
+	size_t len;
+};
 
-	if (!a || !b || !rank) {
-		free(a);
-		free(b);
-		free(rank);
-		return -1;
+static int node_key_cmp(const struct segmap *s, const struct node_key *x, const struct node_key *y)
+{
+	int c;
+
+	if (x->mrank != y->mrank)
+		return x->mrank < y->mrank ? -1 : 1;
+	if (!x->sym != !y->sym)
+		return x->sym ? -1 : 1;
+	if (x->sym && x->sym != y->sym) {
+		c = memcmp(x->sym, y->sym, x->len < y->len ? x->len : y->len);
+		if (c)
+			return c;
+		if (x->len != y->len)
+			return x->len < y->len ? -1 : 1;
 	}
-	/* Bottom-up merge sort: stable, no recursion, no context-free qsort. */
-	for (i = 0; i < n; i++)
-		a[i] = (uint32_t)(i + 1);
+	return segmap_node_cmp(s, x->id, y->id);
+}
+
+static int mod_key_cmp(const struct segmap *s, const struct node_key *x, const struct node_key *y)
+{
+	return mod_cmp(s, x->id, y->id);
+}
+
+typedef int key_cmp_fn(const struct segmap *s, const struct node_key *x, const struct node_key *y);
+
+/*
+ * Bottom-up merge sort of n keys (stable, no recursion, no context-free
+ * qsort); b has room for n. Returns whichever of a and b ends up sorted.
+ */
+static struct node_key *sort_keys(const struct segmap *s, key_cmp_fn *cmp, struct node_key *a,
+    struct node_key *b, size_t n)
+{
+	size_t width, i;
+
 	for (width = 1; width < n; width *= 2) {
-		uint32_t *t;
+		struct node_key *t;
 
 		for (i = 0; i < n; i += 2 * width) {
 			size_t m = i + width < n ? i + width : n, h = i + 2 * width < n ? i + 2 * width : n;
 			size_t p = i, q = m, o = i;
 
 			while (p < m && q < h)
-				b[o++] = segmap_node_cmp(s, a[p], a[q]) <= 0 ? a[p++] : a[q++];
+				b[o++] = cmp(s, &a[p], &a[q]) <= 0 ? a[p++] : a[q++];
 			while (p < m)
 				b[o++] = a[p++];
 			while (q < h)
@@ -338,13 +369,51 @@ int segmap_node_ranks(const struct segmap *s, uint32_t **rank_out, uint32_t **or
 		a = b;
 		b = t;
 	}
-	for (i = 0; i < n; i++)
-		rank[a[i]] = (uint32_t)(i + 1);
-	memmove(a + 1, a, n * sizeof(*a));
-	a[0] = 0;
-	free(b);
+	return a;
+}
+
+int segmap_node_ranks(const struct segmap *s, uint32_t **rank_out, uint32_t **order_out)
+{
+	size_t n = s->nnodes, nm = s->nmods, i;
+	size_t nk = (n > nm ? n : nm) + 1;
+	struct node_key *keys = malloc(nk * sizeof(*keys)), *tmp = malloc(nk * sizeof(*tmp)), *sorted;
+	uint32_t *mrank = calloc(nm + 1, sizeof(*mrank));
+	uint32_t *order = malloc((n + 1) * sizeof(*order));
+	uint32_t *rank = calloc(n + 1, sizeof(*rank));
+
+	if (!keys || !tmp || !mrank || !order || !rank) {
+		free(keys);
+		free(tmp);
+		free(mrank);
+		free(order);
+		free(rank);
+		return -1;
+	}
+	/* Modules are ranked first: comparing nodes then compares two integers
+	 * where it compared two module names. */
+	for (i = 0; i < nm; i++)
+		keys[i].id = (uint32_t)(i + 1);
+	sorted = sort_keys(s, mod_key_cmp, keys, tmp, nm);
+	for (i = 0; i < nm; i++)
+		mrank[sorted[i].id] = (uint32_t)(i + 1);
+	for (i = 0; i < n; i++) {
+		const struct segmap_node *x = &s->nodes[i + 1];
+
+		keys[i].mrank = mrank[x->module];
+		keys[i].id = (uint32_t)(i + 1);
+		keys[i].sym = x->symbol ? strtab_get(&s->strs, x->symbol, &keys[i].len) : NULL;
+	}
+	sorted = sort_keys(s, node_key_cmp, keys, tmp, n);
+	order[0] = 0;
+	for (i = 0; i < n; i++) {
+		order[i + 1] = sorted[i].id;
+		rank[sorted[i].id] = (uint32_t)(i + 1);
+	}
+	free(keys);
+	free(tmp);
+	free(mrank);
 	*rank_out = rank;
-	*order_out = a;
+	*order_out = order;
 	return 0;
 }
 
