@@ -126,12 +126,13 @@ static int run(const struct options *o, char **files, int nfiles)
 		const struct dedup_stats *s = dedup_stats(d);
 
 		fprintf(stderr, "%s: %llu records in %llu segments -> %llu distinct edges "
-		    "(%llu nodes, %llu modules), %llu spills, edge table peak %.1f MiB; "
-		    "read+fold %.2f s, sort+write %.2f s\n", prog,
+		    "(%llu nodes, %llu modules), %llu spills, edge table peak %.1f MiB, "
+		    "string tables %.1f MiB; read+fold %.2f s, sort+write %.2f s\n", prog,
 		    (unsigned long long)s->records, (unsigned long long)s->segments,
 		    (unsigned long long)s->distinct, (unsigned long long)s->nodes,
 		    (unsigned long long)s->modules, (unsigned long long)s->spills,
-		    (double)s->peak_bytes / 1048576.0, (double)(t1 - t0) / 1e9,
+		    (double)s->peak_bytes / 1048576.0, (double)s->string_bytes / 1048576.0,
+		    (double)(t1 - t0) / 1e9,
 		    (double)(progress_now_ns() - t1) / 1e9);
 	}
 	rc = 0;

@@ -102,6 +102,7 @@ struct dedup {
 	uint64_t start_ns, end_ns;
 	uint32_t host;			/* common host, 0 = none */
 	int host_mixed;
+	size_t input_string_bytes;	/* the largest input's string table */
 
 	/* Current segment. */
 	struct segmap_idvec seg_ctx;	/* input context -> projected context + 1 */
@@ -725,6 +726,8 @@ int dedup_add(struct dedup *d, struct es_reader *r, struct progress *pg)
 			break;
 		}
 	}
+	if (es_reader_string_bytes(r) > d->input_string_bytes)
+		d->input_string_bytes = es_reader_string_bytes(r);
 	return rc;
 }
 
@@ -1241,6 +1244,7 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 		goto out;
 	d->st.nodes = d->sm.nnodes;
 	d->st.modules = d->sm.nmods;
+	d->st.string_bytes = strtab_bytes(&d->sm.strs) + d->input_string_bytes;
 	rc = 0;
 out:
 	free(o.node_rank);

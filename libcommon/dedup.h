@@ -3,8 +3,9 @@
  * the engine of trace-dedup. Folding is commutative, associative and
  * idempotent, and the output order is canonical, so results reduce in a tree.
  *
- * Memory: per distinct edge one 56-byte entry plus 16-32 bytes of index; per
- * distinct node, module, context and window a table entry and its strings.
+ * Memory: per distinct edge one 48-byte entry plus 16-32 bytes of index; per
+ * distinct node, module, context, window and (context, window) pair a table
+ * entry and its strings.
  * With max_memory set, edge entries beyond the limit are spilled to
  * anonymous temporary files and merged at the end (same output).
  */
@@ -41,6 +42,7 @@ struct dedup_stats {
 	uint64_t spills;	/* runs written to temporary files */
 	uint64_t nodes, modules;
 	size_t peak_bytes;	/* largest memory estimate seen */
+	size_t string_bytes;	/* string tables: the output's and the largest input's */
 };
 
 struct dedup;

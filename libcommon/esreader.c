@@ -245,6 +245,12 @@ const char *es_reader_string(const struct es_reader *r, uint32_t id, size_t *len
 	return strtab_get(&r->strs, id, len);
 }
 
+size_t es_reader_string_bytes(const struct es_reader *r)
+{
+	/* A new segment resets the table but keeps its memory. */
+	return strtab_bytes(&r->strs);
+}
+
 int es_reader_module(const struct es_reader *r, uint32_t id, struct es_module *out)
 {
 	const struct rmodule *m;

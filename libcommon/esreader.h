@@ -76,6 +76,9 @@ const struct es_node *es_reader_node(const struct es_reader *r, uint32_t id);
 const struct es_context *es_reader_context(const struct es_reader *r, uint32_t id);
 const struct es_window *es_reader_window(const struct es_reader *r, uint32_t id);
 
+/* Bytes held by the string table of the segments read so far (its largest). */
+size_t es_reader_string_bytes(const struct es_reader *r);
+
 /*
  * The human name of a node: "module!symbol", or "module+0xOFFSET" when it has
  * no symbol. Returns the full length (like snprintf); buf is always terminated.

@@ -159,6 +159,13 @@ same() {
 	[[ $stderr =~ 32000\ records\ in\ 2\ segments\ -\>\ ([0-9]+)\ distinct\ edges\ \([0-9]+\ nodes,\ 64\ modules\) ]] ||
 		fail "$stderr"
 	[ "${BASH_REMATCH[1]}" -lt 12000 ] || fail "g1 and g2 barely overlap: $stderr"
+	# String tables are reported, and grow with the input's strings.
+	[[ $stderr =~ string\ tables\ ([0-9.]+)\ MiB ]] || fail "$stderr"
+	local small=${BASH_REMATCH[1]}
+	run -0 --separate-stderr "$DEDUP" -v -o big.es "$FX/big.es"
+	[[ $stderr =~ string\ tables\ ([0-9.]+)\ MiB ]] || fail "$stderr"
+	awk -v s="$small" -v b="${BASH_REMATCH[1]}" 'BEGIN { exit !(s > 0 && b > 4 * s) }' ||
+		fail "string tables: $small MiB for g1+g2, ${BASH_REMATCH[1]} MiB for big.es"
 }
 
 @test "law: idempotent, dedup(dedup(x)) = dedup(x), for default, --by host,pid and --window 5m" {
