@@ -86,8 +86,8 @@ struct dedup {
 
 	struct dedge *e;		/* entries */
 	size_t n, cap;
-	uint64_t *slots;		/* tag << 32 | (entry index + 1) */
-	size_t mask;
+	uint64_t *slots;		/* tag << 32 | (entry index + 1), 0 = empty */
+	size_t nslots, slots_cap;	/* slots in use; allocated */
 
 	struct run *runs;
 	size_t nruns, runs_cap;
@@ -361,15 +361,14 @@ static inline int key_eq(const struct dedge *e, const struct dedge *k)
 
 static size_t table_bytes(const struct dedup *d)
 {
-	return d->n * sizeof(struct dedge) + (d->slots ? (d->mask + 1) * sizeof(uint64_t) : 0);
+	return d->n * sizeof(struct dedge) + d->nslots * sizeof(uint64_t);
 }
 
 static void free_slots(struct dedup *d)
 {
-	if (d->slots)
-		mem_big_free(d->slots, (d->mask + 1) * sizeof(*d->slots));
+	mem_big_free(d->slots, d->slots_cap * sizeof(*d->slots));
 	d->slots = NULL;
-	d->mask = 0;
+	d->nslots = d->slots_cap = 0;
 }
 
 /* Room for `need` entries (huge-page backed, see mem_big_grow). */
@@ -384,28 +383,56 @@ static int entries_reserve(struct dedup *d, size_t need)
 }
 
 /*
- * Double the index in place (mem_big_grow moves its huge pages, nothing is
- * copied) and rebuild it from the entries: only the added half is new memory,
- * and the old and new indices never coexist.
+ * The index is probed linearly from a home slot taken from the hash's high
+ * bits scaled to the index size, which grows by 3/2 and 4/3 in turn (1024,
+ * 1536, 2048, 3072, ...) to stay between 1/2 and 2/3 full; the tag is the
+ * hash's low half.
+ */
+static inline size_t home_slot(const struct dedup *d, uint64_t h)
+{
+	return (size_t)(((unsigned __int128)h * d->nslots) >> 64);
+}
+
+static inline size_t next_slot(const struct dedup *d, size_t pos)
+{
+	return ++pos == d->nslots ? 0 : pos;
+}
+
+static inline uint64_t slot_of(uint64_t h, size_t entry)
+{
+	return (uint64_t)(uint32_t)h << 32 | (uint64_t)(entry + 1);
+}
+
+/* Place entry i in the index. */
+static inline void index_put(struct dedup *d, uint64_t h, size_t i)
+{
+	size_t pos = home_slot(d, h);
+
+	while (d->slots[pos])
+		pos = next_slot(d, pos);
+	d->slots[pos] = slot_of(h, i);
+}
+
+/*
+ * Grow the index in place (mem_big_grow moves its huge pages, nothing is
+ * copied) and rebuild it from the entries: only the added slots are new
+ * memory, and the old and new indices never coexist.
  */
 static int index_grow(struct dedup *d)
 {
-	size_t old = d->slots ? d->mask + 1 : 0, cap = old, i;
+	size_t old = d->nslots, i;
+	size_t want = !old ? 1024 : (old & (old - 1)) ? old / 3 * 4 : old / 2 * 3;
 	void *p = d->slots;
 
-	if (mem_big_grow(&p, &cap, old ? old * 2 : 1024, sizeof(*d->slots)) < 0)
+	if (mem_big_grow(&p, &d->slots_cap, want, sizeof(*d->slots)) < 0)
 		return nomem(d);
 	d->slots = p;
-	d->mask = cap - 1;
+	d->nslots = want;
 	memset(d->slots, 0, old * sizeof(*d->slots));
 	for (i = 0; i < d->n; i++) {
 		const struct dedge *x = &d->e[i];
-		uint64_t h = edge_hash(x->caller, x->callee, x->slice);
-		size_t pos = h & d->mask;
 
-		while (d->slots[pos])
-			pos = (pos + 1) & d->mask;
-		d->slots[pos] = (h >> 32) << 32 | (uint64_t)(i + 1);
+		index_put(d, edge_hash(x->caller, x->callee, x->slice), i);
 	}
 	return 0;
 }
@@ -483,8 +510,7 @@ static int spill(struct dedup *d)
 	d->runs[d->nruns++].count = d->n;
 	d->st.spills++;
 	d->n = 0;
-	if (d->slots)
-		memset(d->slots, 0, (d->mask + 1) * sizeof(*d->slots));
+	memset(d->slots, 0, d->nslots * sizeof(*d->slots));
 	return 0;
 }
 
@@ -510,22 +536,16 @@ static inline void fold(const struct dedup *d, struct dedge *a, const struct ded
 
 static int insert(struct dedup *d, const struct dedge *x, uint64_t h)
 {
-	size_t pos;
-
 	if (d->o.max_memory && table_bytes(d) + sizeof(*x) > d->o.max_memory && spill(d) < 0)
 		return -1;
-	if (!d->slots || (d->n + 1) * 2 > d->mask + 1) {
-		if (index_grow(d) < 0)
-			return -1;
-	}
+	if ((d->n + 1) * 3 > d->nslots * 2 && index_grow(d) < 0)
+		return -1;
 	if (d->n >= UINT32_MAX - 1)
 		return nomem(d);
 	if (d->n == d->cap && entries_reserve(d, d->n + 1) < 0)
 		return -1;
 	d->e[d->n] = *x;
-	for (pos = h & d->mask; d->slots[pos]; pos = (pos + 1) & d->mask)
-		;
-	d->slots[pos] = (h >> 32) << 32 | (uint64_t)(d->n + 1);
+	index_put(d, h, d->n);
 	d->n++;
 	if (table_bytes(d) > d->st.peak_bytes)
 		d->st.peak_bytes = table_bytes(d);
@@ -535,11 +555,11 @@ static int insert(struct dedup *d, const struct dedge *x, uint64_t h)
 /* Look an edge up and fold it in, or insert it. */
 static inline int probe(struct dedup *d, const struct dedge *k, uint64_t h)
 {
-	uint32_t tag = (uint32_t)(h >> 32);
+	uint32_t tag = (uint32_t)h;
 	size_t pos;
 
-	if (d->slots) {
-		for (pos = h & d->mask; d->slots[pos]; pos = (pos + 1) & d->mask) {
+	if (d->nslots) {
+		for (pos = home_slot(d, h); d->slots[pos]; pos = next_slot(d, pos)) {
 			uint64_t s = d->slots[pos];
 			struct dedge *t = &d->e[(uint32_t)s - 1];
 
@@ -593,10 +613,10 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 		h[i] = edge_hash(k->caller, k->callee, k->slice);
 	}
 	for (i = 0; i < n + SLOT_AHEAD; i++) {
-		if (d->slots && i < n)
-			__builtin_prefetch(&d->slots[h[i] & d->mask]);
-		if (d->slots && i >= SLOT_AHEAD - ENTRY_AHEAD && i - (SLOT_AHEAD - ENTRY_AHEAD) < n) {
-			uint64_t s = d->slots[h[i - (SLOT_AHEAD - ENTRY_AHEAD)] & d->mask];
+		if (d->nslots && i < n)
+			__builtin_prefetch(&d->slots[home_slot(d, h[i])]);
+		if (d->nslots && i >= SLOT_AHEAD - ENTRY_AHEAD && i - (SLOT_AHEAD - ENTRY_AHEAD) < n) {
+			uint64_t s = d->slots[home_slot(d, h[i - (SLOT_AHEAD - ENTRY_AHEAD)])];
 
 			if (s)
 				__builtin_prefetch(&d->e[(uint32_t)s - 1]);
