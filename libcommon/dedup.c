@@ -26,6 +26,7 @@
 #include "idmap.h"
 #include "mem.h"
 #include "segmap.h"
+#include "slotindex.h"
 #include "strtab.h"
 
 #define CHUNK 1024
@@ -86,8 +87,7 @@ struct dedup {
 
 	struct dedge *e;		/* entries */
 	size_t n, cap;
-	uint64_t *slots;		/* tag << 32 | (entry index + 1), 0 = empty */
-	size_t nslots, slots_cap;	/* slots in use; allocated */
+	struct slotindex ix;		/* over the entries */
 
 	struct run *runs;
 	size_t nruns, runs_cap;
@@ -361,14 +361,7 @@ static inline int key_eq(const struct dedge *e, const struct dedge *k)
 
 static size_t table_bytes(const struct dedup *d)
 {
-	return d->n * sizeof(struct dedge) + d->nslots * sizeof(uint64_t);
-}
-
-static void free_slots(struct dedup *d)
-{
-	mem_big_free(d->slots, d->slots_cap * sizeof(*d->slots));
-	d->slots = NULL;
-	d->nslots = d->slots_cap = 0;
+	return d->n * sizeof(struct dedge) + slotindex_bytes(&d->ix);
 }
 
 /* Room for `need` entries (huge-page backed, see mem_big_grow). */
@@ -382,59 +375,11 @@ static int entries_reserve(struct dedup *d, size_t need)
 	return 0;
 }
 
-/*
- * The index is probed linearly from a home slot taken from the hash's high
- * bits scaled to the index size, which grows by 3/2 and 4/3 in turn (1024,
- * 1536, 2048, 3072, ...) to stay between 1/2 and 2/3 full; the tag is the
- * hash's low half.
- */
-static inline size_t home_slot(const struct dedup *d, uint64_t h)
+static uint64_t entry_hash(const void *ctx, size_t i)
 {
-	return (size_t)(((unsigned __int128)h * d->nslots) >> 64);
-}
+	const struct dedge *x = &((const struct dedup *)ctx)->e[i];
 
-static inline size_t next_slot(const struct dedup *d, size_t pos)
-{
-	return ++pos == d->nslots ? 0 : pos;
-}
-
-static inline uint64_t slot_of(uint64_t h, size_t entry)
-{
-	return (uint64_t)(uint32_t)h << 32 | (uint64_t)(entry + 1);
-}
-
-/* Place entry i in the index. */
-static inline void index_put(struct dedup *d, uint64_t h, size_t i)
-{
-	size_t pos = home_slot(d, h);
-
-	while (d->slots[pos])
-		pos = next_slot(d, pos);
-	d->slots[pos] = slot_of(h, i);
-}
-
-/*
- * Grow the index in place (mem_big_grow moves its huge pages, nothing is
- * copied) and rebuild it from the entries: only the added slots are new
- * memory, and the old and new indices never coexist.
- */
-static int index_grow(struct dedup *d)
-{
-	size_t old = d->nslots, i;
-	size_t want = !old ? 1024 : (old & (old - 1)) ? old / 3 * 4 : old / 2 * 3;
-	void *p = d->slots;
-
-	if (mem_big_grow(&p, &d->slots_cap, want, sizeof(*d->slots)) < 0)
-		return nomem(d);
-	d->slots = p;
-	d->nslots = want;
-	memset(d->slots, 0, old * sizeof(*d->slots));
-	for (i = 0; i < d->n; i++) {
-		const struct dedge *x = &d->e[i];
-
-		index_put(d, edge_hash(x->caller, x->callee, x->slice), i);
-	}
-	return 0;
+	return edge_hash(x->caller, x->callee, x->slice);
 }
 
 static int write_all(struct dedup *d, int fd, const void *p, size_t n)
@@ -510,7 +455,7 @@ static int spill(struct dedup *d)
 	d->runs[d->nruns++].count = d->n;
 	d->st.spills++;
 	d->n = 0;
-	memset(d->slots, 0, d->nslots * sizeof(*d->slots));
+	slotindex_clear(&d->ix);
 	return 0;
 }
 
@@ -538,14 +483,14 @@ static int insert(struct dedup *d, const struct dedge *x, uint64_t h)
 {
 	if (d->o.max_memory && table_bytes(d) + sizeof(*x) > d->o.max_memory && spill(d) < 0)
 		return -1;
-	if ((d->n + 1) * 3 > d->nslots * 2 && index_grow(d) < 0)
-		return -1;
+	if (slotindex_full(&d->ix, d->n) && slotindex_grow(&d->ix, d->n, entry_hash, d) < 0)
+		return nomem(d);
 	if (d->n >= UINT32_MAX - 1)
 		return nomem(d);
 	if (d->n == d->cap && entries_reserve(d, d->n + 1) < 0)
 		return -1;
 	d->e[d->n] = *x;
-	index_put(d, h, d->n);
+	slotindex_put(&d->ix, h, d->n);
 	d->n++;
 	if (table_bytes(d) > d->st.peak_bytes)
 		d->st.peak_bytes = table_bytes(d);
@@ -555,15 +500,15 @@ static int insert(struct dedup *d, const struct dedge *x, uint64_t h)
 /* Look an edge up and fold it in, or insert it. */
 static inline int probe(struct dedup *d, const struct dedge *k, uint64_t h)
 {
-	uint32_t tag = (uint32_t)h;
+	const struct slotindex *x = &d->ix;
+	uint64_t s;
 	size_t pos;
 
-	if (d->nslots) {
-		for (pos = home_slot(d, h); d->slots[pos]; pos = next_slot(d, pos)) {
-			uint64_t s = d->slots[pos];
-			struct dedge *t = &d->e[(uint32_t)s - 1];
+	if (x->nslots) {
+		for (pos = slotindex_home(x, h); (s = x->slots[pos]) != 0; pos = slotindex_next(x, pos)) {
+			struct dedge *t = &d->e[slotindex_entry(s)];
 
-			if ((uint32_t)(s >> 32) == tag && key_eq(t, k)) {
+			if (slotindex_tag_eq(s, h) && key_eq(t, k)) {
 				fold(d, t, k);
 				return 0;
 			}
@@ -613,14 +558,10 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 		h[i] = edge_hash(k->caller, k->callee, k->slice);
 	}
 	for (i = 0; i < n + SLOT_AHEAD; i++) {
-		if (d->nslots && i < n)
-			__builtin_prefetch(&d->slots[home_slot(d, h[i])]);
-		if (d->nslots && i >= SLOT_AHEAD - ENTRY_AHEAD && i - (SLOT_AHEAD - ENTRY_AHEAD) < n) {
-			uint64_t s = d->slots[home_slot(d, h[i - (SLOT_AHEAD - ENTRY_AHEAD)])];
-
-			if (s)
-				__builtin_prefetch(&d->e[(uint32_t)s - 1]);
-		}
+		if (i < n)
+			slotindex_prefetch(&d->ix, h[i]);
+		if (i >= SLOT_AHEAD - ENTRY_AHEAD && i - (SLOT_AHEAD - ENTRY_AHEAD) < n)
+			slotindex_prefetch_entry(&d->ix, h[i - (SLOT_AHEAD - ENTRY_AHEAD)], d->e, sizeof(*d->e));
 		if (i >= SLOT_AHEAD && probe(d, &x[i - SLOT_AHEAD], h[i - SLOT_AHEAD]) < 0)
 			return -1;
 	}
@@ -1197,7 +1138,7 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 	/* Nothing is probed any more: the index's memory goes to the output. */
 	if (d->nruns && spill(d) < 0)
 		return -1;
-	free_slots(d);
+	slotindex_free(&d->ix);
 	if (segmap_node_ranks(&d->sm, &o.node_rank, &o.node_of) < 0) {
 		nomem(d);
 		goto out;
@@ -1319,7 +1260,7 @@ void dedup_free(struct dedup *d)
 	idmap_free(&d->slicemap);
 	idmap_free(&d->covmap);
 	mem_big_free(d->e, d->cap * sizeof(*d->e));
-	free_slots(d);
+	slotindex_free(&d->ix);
 	free(d->covs);
 	free(d->losses);
 	segmap_idvec_free(&d->seg_ctx);

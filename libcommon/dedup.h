@@ -3,7 +3,7 @@
  * the engine of trace-dedup. Folding is commutative, associative and
  * idempotent, and the output order is canonical, so results reduce in a tree.
  *
- * Memory: per distinct edge one 48-byte entry plus 12-16 bytes of index; per
+ * Memory: per distinct edge one 48-byte entry plus 12-18 bytes of index; per
  * distinct node, module, context, window and (context, window) pair a table
  * entry and its strings.
  * With max_memory set, edge entries beyond the limit are spilled to

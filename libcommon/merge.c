@@ -30,6 +30,7 @@
 #include "mem.h"
 #include "segmap.h"
 #include "sgraph.h"
+#include "slotindex.h"
 #include "staticload.h"
 #include "strtab.h"
 #include "symname.h"
@@ -102,8 +103,7 @@ struct merge {
 	size_t rx_cap;
 	struct redge *re;		/* [0..nre) */
 	size_t nre, re_cap;
-	uint64_t *slots;		/* tag << 32 | (index + 1) */
-	size_t mask;
+	struct slotindex ix;		/* over re */
 	struct segmap_cov *covs;	/* on runtime nodes (merged nodes when written) */
 	size_t ncovs, covs_cap;
 	uint64_t start_ns, end_ns;
@@ -256,26 +256,11 @@ static inline uint64_t pair_hash(uint32_t a, uint32_t b)
 	return x ^ (x >> 32);
 }
 
-static int slots_grow(struct merge *m)
+static uint64_t redge_hash(const void *ctx, size_t i)
 {
-	size_t ncap = m->slots ? (m->mask + 1) * 2 : 1024, i;
-	uint64_t *ns = mem_big_alloc(ncap * sizeof(*ns));
+	const struct redge *e = &((const struct merge *)ctx)->re[i];
 
-	if (!ns)
-		return nomem(m);
-	for (i = 0; i < m->nre; i++) {
-		uint64_t h = pair_hash(m->re[i].caller, m->re[i].callee);
-		size_t pos = h & (ncap - 1);
-
-		while (ns[pos])
-			pos = (pos + 1) & (ncap - 1);
-		ns[pos] = (h >> 32) << 32 | (uint64_t)(i + 1);
-	}
-	if (m->slots)
-		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
-	m->slots = ns;
-	m->mask = ncap - 1;
-	return 0;
+	return pair_hash(e->caller, e->callee);
 }
 
 static inline void redge_fold(struct redge *a, const struct redge *b)
@@ -294,44 +279,32 @@ static inline void redge_fold(struct redge *a, const struct redge *b)
 
 static int redge_probe(struct merge *m, const struct redge *k, uint64_t h)
 {
-	uint32_t tag = (uint32_t)(h >> 32);
+	const struct slotindex *x = &m->ix;
+	uint64_t s;
 	size_t pos;
+	void *p;
 
-	for (pos = h & m->mask; m->slots[pos]; pos = (pos + 1) & m->mask) {
-		uint64_t s = m->slots[pos];
-		struct redge *t = &m->re[(uint32_t)s - 1];
+	if (x->nslots) {
+		for (pos = slotindex_home(x, h); (s = x->slots[pos]) != 0; pos = slotindex_next(x, pos)) {
+			struct redge *t = &m->re[slotindex_entry(s)];
 
-		if ((uint32_t)(s >> 32) == tag && t->caller == k->caller && t->callee == k->callee) {
-			redge_fold(t, k);
-			return 0;
+			if (slotindex_tag_eq(s, h) && t->caller == k->caller && t->callee == k->callee) {
+				redge_fold(t, k);
+				return 0;
+			}
 		}
 	}
-	if ((m->nre + 1) * 2 > m->mask + 1 || m->nre == m->re_cap) {
-		if (m->nre >= UINT32_MAX - 1)
-			return nomem(m);
-		if (m->nre == m->re_cap) {
-			/* Huge-page backed, like the slots: fewer faults and TLB misses. */
-			size_t ncap = m->re_cap ? m->re_cap * 2 : 4096;
-			struct redge *ne = mem_big_alloc(ncap * sizeof(*ne));
-
-			if (!ne)
-				return nomem(m);
-			if (m->nre)
-				memcpy(ne, m->re, m->nre * sizeof(*ne));
-			if (m->re)
-				mem_big_free(m->re, m->re_cap * sizeof(*m->re));
-			m->re = ne;
-			m->re_cap = ncap;
-		}
-		if ((m->nre + 1) * 2 > m->mask + 1) {
-			if (slots_grow(m) < 0)
-				return -1;
-			for (pos = h & m->mask; m->slots[pos]; pos = (pos + 1) & m->mask)
-				;
-		}
-	}
+	if (m->nre >= UINT32_MAX - 1)
+		return nomem(m);
+	/* Huge-page backed, like the index: fewer faults and TLB misses. */
+	p = m->re;
+	if (mem_big_grow(&p, &m->re_cap, m->nre + 1, sizeof(*m->re)) < 0)
+		return nomem(m);
+	m->re = p;
+	if (slotindex_full(&m->ix, m->nre) && slotindex_grow(&m->ix, m->nre, redge_hash, m) < 0)
+		return nomem(m);
 	m->re[m->nre] = *k;
-	m->slots[pos] = (uint64_t)tag << 32 | (uint64_t)(m->nre + 1);
+	slotindex_put(&m->ix, h, m->nre);
 	m->nre++;
 	return 0;
 }
@@ -365,21 +338,15 @@ static int add_chunk(struct merge *m, const struct es_reader *r, const struct es
 		h[k] = pair_hash(t->caller, t->callee);
 		k++;
 	}
-	if (!m->slots && slots_grow(m) < 0)
-		return -1;
 	/* Pipelined: the slot of record i + SLOT_AHEAD and the entry of record
 	 * i + ENTRY_AHEAD are prefetched while record i is folded. */
 	for (i = 0; i < k && i < SLOT_AHEAD; i++)
-		__builtin_prefetch(&m->slots[h[i] & m->mask]);
+		slotindex_prefetch(&m->ix, h[i]);
 	for (i = 0; i < k; i++) {
 		if (i + SLOT_AHEAD < k)
-			__builtin_prefetch(&m->slots[h[i + SLOT_AHEAD] & m->mask]);
-		if (i + ENTRY_AHEAD < k) {
-			uint64_t sl = m->slots[h[i + ENTRY_AHEAD] & m->mask];
-
-			if (sl)
-				__builtin_prefetch(&m->re[(uint32_t)sl - 1]);
-		}
+			slotindex_prefetch(&m->ix, h[i + SLOT_AHEAD]);
+		if (i + ENTRY_AHEAD < k)
+			slotindex_prefetch_entry(&m->ix, h[i + ENTRY_AHEAD], m->re, sizeof(*m->re));
 		if (redge_probe(m, &x[i], h[i]) < 0)
 			return -1;
 	}
@@ -936,8 +903,7 @@ void merge_free(struct merge *m)
 	mem_big_free(m->rx, m->rx_cap * sizeof(*m->rx));
 	if (m->re)
 		mem_big_free(m->re, m->re_cap * sizeof(*m->re));
-	if (m->slots)
-		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
+	slotindex_free(&m->ix);
 	free(m->covs);
 	mem_big_free(m->nodes, m->nodes_cap * sizeof(*m->nodes));
 	if (m->edges)
@@ -1777,10 +1743,7 @@ int merge_finish(struct merge *m)
 	 * arrays reuse memory this process already touched.
 	 */
 	sgraph_drop_lookup(m->g);
-	if (m->slots)
-		mem_big_free(m->slots, (m->mask + 1) * sizeof(*m->slots));
-	m->slots = NULL;
-	m->mask = 0;
+	slotindex_free(&m->ix);
 	if (renumber(m, &j) < 0 || build_edges(m, &j) < 0)
 		goto out;
 	m->finished = 1;	/* merge_find() works from here on */
