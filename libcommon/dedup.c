@@ -522,8 +522,8 @@ static inline int probe(struct dedup *d, const struct dedge *k, uint64_t h)
  * the entry of edge i + ENTRY_AHEAD are prefetched while edge i is folded, so
  * about SLOT_AHEAD cache misses are in flight at any time.
  */
-#define SLOT_AHEAD 16
-#define ENTRY_AHEAD 8
+#define SLOT_AHEAD 32
+#define ENTRY_AHEAD 16
 
 /* Fold a chunk of at most CHUNK input edges. */
 static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es_edge *in, size_t n)

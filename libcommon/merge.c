@@ -37,8 +37,8 @@
 #include "warncb.h"
 
 #define CHUNK 1024
-#define SLOT_AHEAD 16
-#define ENTRY_AHEAD 8
+#define SLOT_AHEAD 32
+#define ENTRY_AHEAD 16
 
 /* What the join adds to a module of the segmap. */
 struct modx {

@@ -66,21 +66,55 @@ static inline void slotindex_put(struct slotindex *x, uint64_t h, size_t entry)
 	x->slots[pos] = (uint64_t)(uint32_t)h << 32 | (uint64_t)(entry + 1);
 }
 
+/*
+ * The prefetch helpers are always inlined: GCC otherwise judges a function
+ * whose only effect is __builtin_prefetch to be pure, and drops calls to it
+ * whose result is unused, which is every call.
+ */
+#define SLOTINDEX_INLINE static inline __attribute__((always_inline))
+
 /* Prefetch the home slot of h (the first step of a pipelined probe). */
-static inline void slotindex_prefetch(const struct slotindex *x, uint64_t h)
+SLOTINDEX_INLINE void slotindex_prefetch(const struct slotindex *x, uint64_t h)
 {
 	if (x->nslots)
 		__builtin_prefetch(&x->slots[slotindex_home(x, h)]);
 }
 
-/* Prefetch the entry the home slot of h names, if any (the second step). */
-static inline void slotindex_prefetch_entry(const struct slotindex *x, uint64_t h, const void *entries,
+/*
+ * The entry h most likely names: the first whose slot carries h's tag, from
+ * the home slot on; SIZE_MAX when there is none. A hint, not a match: the
+ * caller still compares keys.
+ */
+SLOTINDEX_INLINE size_t slotindex_candidate(const struct slotindex *x, uint64_t h)
+{
+	uint64_t s;
+	size_t pos;
+
+	if (!x->nslots)
+		return SIZE_MAX;
+	for (pos = slotindex_home(x, h); (s = x->slots[pos]) != 0; pos = slotindex_next(x, pos))
+		if (slotindex_tag_eq(s, h))
+			return slotindex_entry(s);
+	return SIZE_MAX;
+}
+
+/*
+ * Prefetch the candidate entry of h (the second step, once the first has
+ * brought its slots in): its first and last byte, as an entry whose size is
+ * not a multiple of the cache line may straddle two. Prefetching the home
+ * slot's entry instead would miss every key that linear probing displaced.
+ */
+SLOTINDEX_INLINE void slotindex_prefetch_entry(const struct slotindex *x, uint64_t h, const void *entries,
     size_t elsize)
 {
-	uint64_t s = x->nslots ? x->slots[slotindex_home(x, h)] : 0;
+	size_t i = slotindex_candidate(x, h);
 
-	if (s)
-		__builtin_prefetch((const char *)entries + slotindex_entry(s) * elsize);
+	if (i != SIZE_MAX) {
+		const char *p = (const char *)entries + i * elsize;
+
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + elsize - 1);
+	}
 }
 
 /*

@@ -66,6 +66,10 @@ static void test_grow_and_find(void)
 		if (candidates(&x, hashes[i], i, &found) != 1 || !found)
 			missing++;
 	CHECK_EQ_U64(missing, 0);
+	/* No two of these hashes share a tag, so each one's candidate is its own entry. */
+	for (i = 0, missing = 0; i < N; i++)
+		missing += slotindex_candidate(&x, hashes[i]) != i;
+	CHECK_EQ_U64(missing, 0);
 	slotindex_clear(&x);
 	CHECK_EQ_U64(x.nslots, 196608);
 	for (i = 0, missing = 0; i < x.nslots; i++)
@@ -85,6 +89,7 @@ static void test_collisions_and_wrap(void)
 	size_t i, n;
 	int found, all = 1;
 
+	CHECK(slotindex_candidate(&x, 7) == SIZE_MAX);
 	CHECK(slotindex_grow(&x, 0, hash_at, hashes) == 0);
 	CHECK_EQ_U64(x.nslots, 1024);
 	/* The highest hash's home is the last slot. */
@@ -99,6 +104,11 @@ static void test_collisions_and_wrap(void)
 		all &= n == 40 && found;
 	}
 	CHECK(all);
+	/* The candidate is the first of them, in the last slot; a hash whose
+	 * probe runs from slot 0 through the wrapped ones to a free slot has none. */
+	CHECK_EQ_U64(slotindex_candidate(&x, UINT64_MAX), 0);
+	CHECK_EQ_U64(slotindex_home(&x, 5), 0);
+	CHECK(slotindex_candidate(&x, 5) == SIZE_MAX);
 	/* Growing keeps them all. */
 	CHECK(slotindex_grow(&x, 40, hash_at, hashes) == 0);
 	CHECK_EQ_U64(x.nslots, 1536);
