@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "idmap.h"
 #include "mem.h"
+#include "par.h"
 #include "segmap.h"
 #include "slotindex.h"
 #include "strtab.h"
@@ -814,39 +815,48 @@ static void swap_edges(struct dedge *a, struct dedge *b)
 	*b = t;
 }
 
+/*
+ * Split e around a median-of-three pivot: returns k with e[0, k) <= pivot
+ * <= e[k, n). n > 16.
+ */
+static size_t partition_edges(struct dedge *e, size_t n)
+{
+	size_t mid = n / 2, i = 0, j = n - 1;
+	struct dedge pivot;
+
+	if (edge_key_cmp(&e[mid], &e[0]) < 0)
+		swap_edges(&e[mid], &e[0]);
+	if (edge_key_cmp(&e[n - 1], &e[0]) < 0)
+		swap_edges(&e[n - 1], &e[0]);
+	if (edge_key_cmp(&e[n - 1], &e[mid]) < 0)
+		swap_edges(&e[n - 1], &e[mid]);
+	pivot = e[mid];
+	for (;;) {
+		while (edge_key_cmp(&e[i], &pivot) < 0)
+			i++;
+		while (edge_key_cmp(&pivot, &e[j]) < 0)
+			j--;
+		if (i >= j)
+			return j + 1;
+		swap_edges(&e[i], &e[j]);
+		i++;
+		j--;
+	}
+}
+
 /* Quicksort (median of three, smaller side first) with insertion sort below 16. */
 static void sort_edges(struct dedge *e, size_t n)
 {
 	while (n > 16) {
-		size_t mid = n / 2, i = 0, j = n - 1;
-		struct dedge pivot;
+		size_t k = partition_edges(e, n);
 
-		if (edge_key_cmp(&e[mid], &e[0]) < 0)
-			swap_edges(&e[mid], &e[0]);
-		if (edge_key_cmp(&e[n - 1], &e[0]) < 0)
-			swap_edges(&e[n - 1], &e[0]);
-		if (edge_key_cmp(&e[n - 1], &e[mid]) < 0)
-			swap_edges(&e[n - 1], &e[mid]);
-		pivot = e[mid];
-		for (;;) {
-			while (edge_key_cmp(&e[i], &pivot) < 0)
-				i++;
-			while (edge_key_cmp(&pivot, &e[j]) < 0)
-				j--;
-			if (i >= j)
-				break;
-			swap_edges(&e[i], &e[j]);
-			i++;
-			j--;
-		}
-		/* [0, j] <= pivot <= [j + 1, n) */
-		if (j + 1 < n - j - 1) {
-			sort_edges(e, j + 1);
-			e += j + 1;
-			n -= j + 1;
+		if (k < n - k) {
+			sort_edges(e, k);
+			e += k;
+			n -= k;
 		} else {
-			sort_edges(e + j + 1, n - j - 1);
-			n = j + 1;
+			sort_edges(e + k, n - k);
+			n = k;
 		}
 	}
 	for (size_t i = 1; i < n; i++) {
@@ -859,6 +869,39 @@ static void sort_edges(struct dedge *e, size_t n)
 		}
 		e[j] = t;
 	}
+}
+
+struct edge_run {
+	struct dedge *e;
+	size_t n;
+};
+
+static void sort_run(void *p)
+{
+	struct edge_run *r = p;
+
+	sort_edges(r->e, r->n);
+}
+
+/* Below this many edges, one thread sorts them all. */
+#define PAR_SORT_MIN 65536
+
+/* sort_edges, the two sides of the first split sorted side by side. */
+static void sort_edges_par(struct dedge *e, size_t n)
+{
+	struct edge_run left, right;
+	size_t k;
+
+	if (n < PAR_SORT_MIN) {
+		sort_edges(e, n);
+		return;
+	}
+	k = partition_edges(e, n);
+	left.e = e;
+	left.n = k;
+	right.e = e + k;
+	right.n = n - k;
+	par_both(sort_run, &left, &right);
 }
 
 static void to_ranks(const struct order *o, struct dedge *e, size_t n)
@@ -878,17 +921,16 @@ struct emitter {
 	struct dedup *d;
 	const struct order *o;
 	struct es_writer *w;
-	uint32_t *node_h, *ctx_h, *win_h, *mod_h;
+	uint32_t *node_h;		/* by node rank: the writer's handle */
+	uint32_t *ctx_h, *win_h, *mod_h;
 	struct dedge cur;
 	int have;
 };
 
 static uint32_t out_node(struct emitter *m, uint32_t rank)
 {
-	uint32_t id = m->o->node_of[rank];
-
-	if (!m->node_h[id]) {
-		const struct segmap_node *n = &m->d->sm.nodes[id];
+	if (!m->node_h[rank]) {
+		const struct segmap_node *n = &m->d->sm.nodes[m->o->node_of[rank]];
 		struct es_node v;
 
 		if (!m->mod_h[n->module]) {
@@ -905,9 +947,9 @@ static uint32_t out_node(struct emitter *m, uint32_t rank)
 		v.state = n->state;
 		v.file = n->file;
 		v.line = n->line;
-		m->node_h[id] = v.module ? es_writer_node(m->w, &v) : 0;
+		m->node_h[rank] = v.module ? es_writer_node(m->w, &v) : 0;
 	}
-	return m->node_h[id];
+	return m->node_h[rank];
 }
 
 static uint32_t out_ctx(struct emitter *m, uint32_t id)
@@ -1018,7 +1060,7 @@ static int sort_runs(struct dedup *d, const struct order *o)
 		if (read_all(d, d->runs[i].fd, d->e, bytes, 0) < 0)
 			return -1;
 		to_ranks(o, d->e, d->runs[i].count);
-		sort_edges(d->e, d->runs[i].count);
+		sort_edges_par(d->e, d->runs[i].count);
 		if (pwrite(d->runs[i].fd, d->e, bytes, 0) != (ssize_t)bytes) {
 			tm_err_errno(d->err, TM_EXIT_ENV, errno, "spill file: write error");
 			return -1;
@@ -1189,7 +1231,7 @@ int dedup_write(struct dedup *d, struct es_writer *w, const char *producer)
 			goto out;
 	} else {
 		to_ranks(&o, d->e, d->n);
-		sort_edges(d->e, d->n);
+		sort_edges_par(d->e, d->n);
 		for (i = 0; i < d->n; i++)
 			if (emit(&m, &d->e[i]) < 0)
 				goto out;

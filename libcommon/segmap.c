@@ -8,6 +8,7 @@
 
 #include "lattice.h"
 #include "mem.h"
+#include "par.h"
 
 void segmap_init(struct segmap *s)
 {
@@ -372,6 +373,63 @@ static struct node_key *sort_keys(const struct segmap *s, key_cmp_fn *cmp, struc
 	return a;
 }
 
+/*
+ * Merge the sorted runs x[0, m) and y[0, k) into out (x first on ties). y
+ * may be the end of out itself: out[i] is only written once y[i - m] or
+ * later has been read.
+ */
+static void merge_keys(const struct segmap *s, key_cmp_fn *cmp, const struct node_key *x, size_t m,
+    const struct node_key *y, size_t k, struct node_key *out)
+{
+	size_t p = 0, q = 0, o = 0;
+
+	while (p < m && q < k)
+		out[o++] = cmp(s, &x[p], &y[q]) <= 0 ? x[p++] : y[q++];
+	while (p < m)
+		out[o++] = x[p++];
+	while (q < k)
+		out[o++] = y[q++];
+}
+
+struct sort_job {
+	const struct segmap *s;
+	key_cmp_fn *cmp;
+	struct node_key *a, *b, *sorted;
+	size_t n;
+};
+
+static void sort_job_run(void *p)
+{
+	struct sort_job *j = p;
+
+	j->sorted = sort_keys(j->s, j->cmp, j->a, j->b, j->n);
+}
+
+/* Below this many keys, one thread sorts them all. */
+#define PAR_SORT_MIN 65536
+
+/*
+ * sort_keys with the two halves sorted side by side, then merged. The
+ * result is the same: a stable sort of the whole.
+ */
+static struct node_key *sort_keys_par(const struct segmap *s, key_cmp_fn *cmp, struct node_key *a,
+    struct node_key *b, size_t n)
+{
+	size_t h = n / 2;
+	struct sort_job left = { s, cmp, a, b, NULL, h }, right = { s, cmp, a + h, b + h, NULL, n - h };
+	struct node_key *dst;
+
+	if (n < PAR_SORT_MIN)
+		return sort_keys(s, cmp, a, b, n);
+	par_both(sort_job_run, &left, &right);
+	/* The left half is in a or in b, and the merge goes to the other. The
+	 * right half may have ended in either: in the other, it is the end of
+	 * the merge's own output, which merge_keys allows. */
+	dst = left.sorted == a ? b : a;
+	merge_keys(s, cmp, left.sorted, h, right.sorted, n - h, dst);
+	return dst;
+}
+
 int segmap_node_ranks(const struct segmap *s, uint32_t **rank_out, uint32_t **order_out)
 {
 	size_t n = s->nnodes, nm = s->nmods, i;
@@ -403,7 +461,7 @@ int segmap_node_ranks(const struct segmap *s, uint32_t **rank_out, uint32_t **or
 		keys[i].id = (uint32_t)(i + 1);
 		keys[i].sym = x->symbol ? strtab_get(&s->strs, x->symbol, &keys[i].len) : NULL;
 	}
-	sorted = sort_keys(s, node_key_cmp, keys, tmp, n);
+	sorted = sort_keys_par(s, node_key_cmp, keys, tmp, n);
 	order[0] = 0;
 	for (i = 0; i < n; i++) {
 		order[i + 1] = sorted[i].id;

@@ -806,6 +806,15 @@ EOF
 	[ -z "$stderr" ] || fail "$stderr"
 }
 
+@test "output: ~155,000 distinct edges (sorted on two threads) come out in canonical node order" {
+	dd_to big.es "$FX/big.es"
+	# Nodes are ranked by module name, then symbol, byte-wise: as sort(1)
+	# orders these four fields in the C locale. -u: no key twice.
+	run -0 bash -c '"$TRACE_CAT" big.es | jq -r "[.caller, .callee] | map(split(\"!\")) | flatten | @tsv" |
+		LC_ALL=C sort -c -u -t "$(printf "\t")" -k1,1 -k2,2 -k3,3 -k4,4 && "$TRACE_CAT" big.es | wc -l'
+	[ "$output" -gt 150000 ] || fail "$output edges"
+}
+
 @test "output: deterministic, and the result is a valid stream with one segment" {
 	dd_to 1.es --by host,pid --window 5m "$FX/a.es" "$FX/b.es" "$FX/c.es"
 	dd_to 2.es --by host,pid --window 5m "$FX/a.es" "$FX/b.es" "$FX/c.es"

@@ -13,7 +13,6 @@
 #include "unit.h"
 
 #define NMODS 6
-#define NNODES 3000
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -32,7 +31,7 @@ static uint32_t next_rand(void)
  * same symbol in several source files, and unsymbolized nodes. Every node is
  * the caller of one edge, so that reading the edges defines them all.
  */
-static FILE *write_nodes(void)
+static FILE *write_nodes(int nnodes, int maxlen)
 {
 	static const char *const names[NMODS] = { "libz.so", "liba.so", "liba.so", "prog", "libb.so",
 		"libz.so" };
@@ -61,11 +60,11 @@ static FILE *write_nodes(void)
 		}
 		mods[i] = es_writer_module(w, &m);
 	}
-	for (i = 0; i < NNODES; i++) {
+	for (i = 0; i < nnodes; i++) {
 		memset(&n, 0, sizeof(n));
 		n.module = mods[next_rand() % NMODS];
 		if (next_rand() % 5) {
-			int len = 1 + (int)(next_rand() % 6);
+			int len = 1 + (int)(next_rand() % (unsigned)maxlen);
 
 			for (k = 0; k < len; k++)
 				sym[k] = next_rand() % 2 ? 'a' : 'b';
@@ -92,12 +91,16 @@ static FILE *write_nodes(void)
 	return f;
 }
 
-/* The ranks sort the nodes as segmap_node_cmp does, and order inverts rank. */
-static void test_node_ranks(void)
+/*
+ * The ranks of nnodes nodes with symbols up to maxlen letters, `distinct` of
+ * them distinct (the same (module, symbol, file) or offset recurs), sort
+ * them as segmap_node_cmp does, and order inverts rank.
+ */
+static void check_node_ranks(int nnodes, int maxlen, size_t distinct)
 {
 	struct es_reader_opts opts = { 0 };
 	struct tm_err err = { 0, "" };
-	FILE *f = write_nodes();
+	FILE *f = write_nodes(nnodes, maxlen);
 	struct es_reader *r = es_reader_new(fileno(f), "nodes.es", &opts, &err);
 	struct segmap s;
 	struct es_event ev;
@@ -115,8 +118,7 @@ static void test_node_ranks(void)
 	}
 	CHECK(rc == 0);
 	CHECK(s.nmods == NMODS);
-	/* Fewer than NNODES: the same (module, symbol, file) or offset recurs. */
-	CHECK(s.nnodes > NNODES / 4 && s.nnodes < NNODES);
+	CHECK_EQ_U64(s.nnodes, distinct);
 	CHECK(segmap_node_ranks(&s, &rank, &order) == 0);
 	CHECK(order[0] == 0);
 	for (i = 1; i <= s.nnodes; i++) {
@@ -138,8 +140,25 @@ static void test_node_ranks(void)
 	fclose(f);
 }
 
+/* Ties deep into the order: symbols of up to 6 letters over a two-letter alphabet. */
+static void test_node_ranks(void)
+{
+	check_node_ranks(3000, 6, 1361);
+}
+
+/*
+ * Enough nodes that the two halves are sorted on two threads, then merged:
+ * 131,073 of them (this many draws, after the test above), so that the
+ * halves, of 2^16 and 2^16 + 1 nodes, end up in different buffers.
+ */
+static void test_node_ranks_parallel(void)
+{
+	check_node_ranks(420506, 15, 131073);
+}
+
 int main(void)
 {
 	RUN(test_node_ranks);
+	RUN(test_node_ranks_parallel);
 	UNIT_END();
 }
