@@ -4,9 +4,10 @@
  * Input ids are segment-local, so each segment's modules, nodes, contexts and
  * strings are mapped once to global tables (by value) through per-segment
  * translation arrays; the hot loop then costs two array loads and one hash
- * probe per edge. Probes are done a block at a time: hashes first, with the
- * index slots prefetched, then the entries prefetched, then the folds, so the
- * cache misses of a block overlap instead of queueing.
+ * probe per edge. Probes are done a block at a time: hashes first, then the
+ * folds, each ahead of which an index slot and an entry further on are
+ * prefetched (slotindex.h), so that the cache misses of a block overlap
+ * instead of queueing.
  *
  * Output order is canonical: nodes ranked by (module name, module identity,
  * symbol, offset), contexts by their fields, windows by start; edges sorted by
@@ -518,14 +519,6 @@ static inline int probe(struct dedup *d, const struct dedge *k, uint64_t h)
 	return insert(d, k, h);
 }
 
-/*
- * Distances of the probe pipeline: the index slot of edge i + SLOT_AHEAD and
- * the entry of edge i + ENTRY_AHEAD are prefetched while edge i is folded, so
- * about SLOT_AHEAD cache misses are in flight at any time.
- */
-#define SLOT_AHEAD 32
-#define ENTRY_AHEAD 16
-
 /* Fold a chunk of at most CHUNK input edges. */
 static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es_edge *in, size_t n)
 {
@@ -558,12 +551,10 @@ static int add_chunk(struct dedup *d, const struct es_reader *r, const struct es
 		k->resolution = e->resolution;
 		h[i] = edge_hash(k->caller, k->callee, k->slice);
 	}
-	for (i = 0; i < n + SLOT_AHEAD; i++) {
-		if (i < n)
-			slotindex_prefetch(&d->ix, h[i]);
-		if (i >= SLOT_AHEAD - ENTRY_AHEAD && i - (SLOT_AHEAD - ENTRY_AHEAD) < n)
-			slotindex_prefetch_entry(&d->ix, h[i - (SLOT_AHEAD - ENTRY_AHEAD)], d->e, sizeof(*d->e));
-		if (i >= SLOT_AHEAD && probe(d, &x[i - SLOT_AHEAD], h[i - SLOT_AHEAD]) < 0)
+	slotindex_prefetch_start(&d->ix, h, n, d->e, sizeof(*d->e));
+	for (i = 0; i < n; i++) {
+		slotindex_prefetch_ahead(&d->ix, h, n, i, d->e, sizeof(*d->e));
+		if (probe(d, &x[i], h[i]) < 0)
 			return -1;
 	}
 	d->st.records += n;

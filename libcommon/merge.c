@@ -37,8 +37,6 @@
 #include "warncb.h"
 
 #define CHUNK 1024
-#define SLOT_AHEAD 32
-#define ENTRY_AHEAD 16
 
 /* What the join adds to a module of the segmap. */
 struct modx {
@@ -338,15 +336,9 @@ static int add_chunk(struct merge *m, const struct es_reader *r, const struct es
 		h[k] = pair_hash(t->caller, t->callee);
 		k++;
 	}
-	/* Pipelined: the slot of record i + SLOT_AHEAD and the entry of record
-	 * i + ENTRY_AHEAD are prefetched while record i is folded. */
-	for (i = 0; i < k && i < SLOT_AHEAD; i++)
-		slotindex_prefetch(&m->ix, h[i]);
+	slotindex_prefetch_start(&m->ix, h, k, m->re, sizeof(*m->re));
 	for (i = 0; i < k; i++) {
-		if (i + SLOT_AHEAD < k)
-			slotindex_prefetch(&m->ix, h[i + SLOT_AHEAD]);
-		if (i + ENTRY_AHEAD < k)
-			slotindex_prefetch_entry(&m->ix, h[i + ENTRY_AHEAD], m->re, sizeof(*m->re));
+		slotindex_prefetch_ahead(&m->ix, h, k, i, m->re, sizeof(*m->re));
 		if (redge_probe(m, &x[i], h[i]) < 0)
 			return -1;
 	}

@@ -344,36 +344,6 @@ static int mod_key_cmp(const struct segmap *s, const struct node_key *x, const s
 typedef int key_cmp_fn(const struct segmap *s, const struct node_key *x, const struct node_key *y);
 
 /*
- * Bottom-up merge sort of n keys (stable, no recursion, no context-free
- * qsort); b has room for n. Returns whichever of a and b ends up sorted.
- */
-static struct node_key *sort_keys(const struct segmap *s, key_cmp_fn *cmp, struct node_key *a,
-    struct node_key *b, size_t n)
-{
-	size_t width, i;
-
-	for (width = 1; width < n; width *= 2) {
-		struct node_key *t;
-
-		for (i = 0; i < n; i += 2 * width) {
-			size_t m = i + width < n ? i + width : n, h = i + 2 * width < n ? i + 2 * width : n;
-			size_t p = i, q = m, o = i;
-
-			while (p < m && q < h)
-				b[o++] = cmp(s, &a[p], &a[q]) <= 0 ? a[p++] : a[q++];
-			while (p < m)
-				b[o++] = a[p++];
-			while (q < h)
-				b[o++] = a[q++];
-		}
-		t = a;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-/*
  * Merge the sorted runs x[0, m) and y[0, k) into out (x first on ties). y
  * may be the end of out itself: out[i] is only written once y[i - m] or
  * later has been read.
@@ -389,6 +359,30 @@ static void merge_keys(const struct segmap *s, key_cmp_fn *cmp, const struct nod
 		out[o++] = x[p++];
 	while (q < k)
 		out[o++] = y[q++];
+}
+
+/*
+ * Bottom-up merge sort of n keys (stable, no recursion, no context-free
+ * qsort); b has room for n. Returns whichever of a and b ends up sorted.
+ */
+static struct node_key *sort_keys(const struct segmap *s, key_cmp_fn *cmp, struct node_key *a,
+    struct node_key *b, size_t n)
+{
+	size_t width, i;
+
+	for (width = 1; width < n; width *= 2) {
+		struct node_key *t;
+
+		for (i = 0; i < n; i += 2 * width) {
+			size_t m = i + width < n ? i + width : n, h = i + 2 * width < n ? i + 2 * width : n;
+
+			merge_keys(s, cmp, a + i, m - i, a + m, h - m, b + i);
+		}
+		t = a;
+		a = b;
+		b = t;
+	}
+	return a;
 }
 
 struct sort_job {

@@ -118,6 +118,36 @@ SLOTINDEX_INLINE void slotindex_prefetch_entry(const struct slotindex *x, uint64
 }
 
 /*
+ * The probe pipeline over a block of n hashes: before probing hash i, call
+ * slotindex_prefetch_ahead, which prefetches the slot of hash i +
+ * SLOTINDEX_SLOT_AHEAD and the entry of hash i + SLOTINDEX_ENTRY_AHEAD, so
+ * that about SLOTINDEX_SLOT_AHEAD cache misses are in flight at any time;
+ * slotindex_prefetch_start primes the first of them.
+ */
+#define SLOTINDEX_SLOT_AHEAD 32
+#define SLOTINDEX_ENTRY_AHEAD 16
+
+SLOTINDEX_INLINE void slotindex_prefetch_start(const struct slotindex *x, const uint64_t *h, size_t n,
+    const void *entries, size_t elsize)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < SLOTINDEX_SLOT_AHEAD; i++)
+		slotindex_prefetch(x, h[i]);
+	for (i = 0; i < n && i < SLOTINDEX_ENTRY_AHEAD; i++)
+		slotindex_prefetch_entry(x, h[i], entries, elsize);
+}
+
+SLOTINDEX_INLINE void slotindex_prefetch_ahead(const struct slotindex *x, const uint64_t *h, size_t n,
+    size_t i, const void *entries, size_t elsize)
+{
+	if (i + SLOTINDEX_SLOT_AHEAD < n)
+		slotindex_prefetch(x, h[i + SLOTINDEX_SLOT_AHEAD]);
+	if (i + SLOTINDEX_ENTRY_AHEAD < n)
+		slotindex_prefetch_entry(x, h[i + SLOTINDEX_ENTRY_AHEAD], entries, elsize);
+}
+
+/*
  * Grow to the next size and index entries 0..n-1 again, hash_of(ctx, i)
  * giving entry i's hash. 0, or -1 on allocation failure (the index is then
  * unchanged).
