@@ -806,32 +806,38 @@ EOF
 	[ -z "$stderr" ] || fail "$stderr"
 }
 
-# slow_big: big.es on stdout with a 1.5 s pause after its first third, so that
-# a run takes longer than the one second before progress is first shown.
-slow_big() {
+# slow_big: writes ./slow_big, which prints big.es with a 1.5 s pause after
+# its first third, so that a run takes longer than the one second before
+# progress is first shown. A script, not a function: script(1) runs its
+# command with $SHELL, which need not be bash and then sees no exported
+# functions.
+write_slow_big() {
 	local n=$(($(stat -c %s "$FX/big.es") / 3))
-	head -c "$n" "$FX/big.es"
-	sleep 1.5
-	tail -c +$((n + 1)) "$FX/big.es"
+	cat >slow_big <<-EOF
+		#!/bin/sh
+		head -c $n '$FX/big.es'
+		sleep 1.5
+		tail -c +$((n + 1)) '$FX/big.es'
+	EOF
+	chmod +x slow_big
 }
 
 @test "progress: a run past one second shows records, rate and distinct keys, with -v or on a terminal; cleared before the summary" {
-	export -f slow_big
-	export FX DEDUP
+	write_slow_big
 	dd_to ref.es "$FX/big.es"
 	local line=$'\r''trace-dedup: [0-9.]+ MiB read, [0-9]+ edges \([0-9.]+ M/s\), [0-9]+ distinct'$'\e''\[K'
-	run -0 --separate-stderr bash -c 'slow_big | "$DEDUP" -v -o v.es'
+	run -0 --separate-stderr bash -c './slow_big | "$DEDUP" -v -o v.es'
 	[[ $stderr =~ $line ]] || fail "no progress line with -v: $(printf '%q' "$stderr")"
 	[[ $stderr == *$'\r\e[K'"trace-dedup: 300000 records in 1 segments -> "* ]] ||
 		fail "progress not cleared before the summary: $(printf '%q' "$stderr")"
 	same v.es ref.es "-v with progress"
 	# Standard error a terminal, no -v: the progress line, and no summary.
-	run -0 script -qec 'slow_big | "$DEDUP" -o t.es' /dev/null </dev/null
+	run -0 script -qec "./slow_big | '$DEDUP' -o t.es" /dev/null </dev/null
 	[[ $output =~ $line ]] || fail "no progress line on a terminal: $(printf '%q' "$output")"
 	[[ $output != *records\ in* ]] || fail "$output"
 	same t.es ref.es "progress on a terminal"
 	# -q on a terminal: nothing.
-	run -0 script -qec 'slow_big | "$DEDUP" -q -o q.es' /dev/null </dev/null
+	run -0 script -qec "./slow_big | '$DEDUP' -q -o q.es" /dev/null </dev/null
 	[ -z "$output" ] || fail "-q on a terminal: $(printf '%q' "$output")"
 }
 
