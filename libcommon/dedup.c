@@ -874,9 +874,6 @@ static void sort_run(void *p)
 	sort_edges(r->e, r->n);
 }
 
-/* Below this many edges, one thread sorts them all. */
-#define PAR_SORT_MIN 65536
-
 /* sort_edges, the two sides of the first split sorted side by side. */
 static void sort_edges_par(struct dedge *e, size_t n)
 {

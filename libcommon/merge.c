@@ -295,10 +295,12 @@ static int redge_probe(struct merge *m, const struct redge *k, uint64_t h)
 	if (m->nre >= UINT32_MAX - 1)
 		return nomem(m);
 	/* Huge-page backed, like the index: fewer faults and TLB misses. */
-	p = m->re;
-	if (mem_big_grow(&p, &m->re_cap, m->nre + 1, sizeof(*m->re)) < 0)
-		return nomem(m);
-	m->re = p;
+	if (m->nre == m->re_cap) {
+		p = m->re;
+		if (mem_big_grow(&p, &m->re_cap, m->nre + 1, sizeof(*m->re)) < 0)
+			return nomem(m);
+		m->re = p;
+	}
 	if (slotindex_full(&m->ix, m->nre) && slotindex_grow(&m->ix, m->nre, redge_hash, m) < 0)
 		return nomem(m);
 	m->re[m->nre] = *k;

@@ -12,4 +12,7 @@
  */
 void par_both(void (*fn)(void *), void *a, void *b);
 
+/* Below this many items, a sort is not split: a thread costs more than it saves. */
+#define PAR_SORT_MIN 65536
+
 #endif

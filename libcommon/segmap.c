@@ -399,9 +399,6 @@ static void sort_job_run(void *p)
 	j->sorted = sort_keys(j->s, j->cmp, j->a, j->b, j->n);
 }
 
-/* Below this many keys, one thread sorts them all. */
-#define PAR_SORT_MIN 65536
-
 /*
  * sort_keys with the two halves sorted side by side, then merged. The
  * result is the same: a stable sort of the whole.
